@@ -1,0 +1,440 @@
+/* The event record: an arena of name/value pairs and its JSON form. */
+#include "event.h"
+
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+/* Upper bound on one event's text, so a hostile task XML cannot grow it without limit. */
+#define EVENT_ARENA_MAX (16u * 1024u * 1024u)
+
+struct event *event_new(uint32_t event_id, int64_t time_us, enum event_origin origin)
+{
+    struct event *ev = calloc(1, sizeof(*ev));
+    if (ev == NULL) {
+        return NULL;
+    }
+    ev->event_id = event_id;
+    ev->time_us = time_us;
+    ev->origin = origin;
+    return ev;
+}
+
+void event_free(struct event *ev)
+{
+    if (ev == NULL) {
+        return;
+    }
+    free(ev->lists[EVENT_DATA].items);
+    free(ev->lists[EVENT_WIRE].items);
+    free(ev->arena);
+    free(ev);
+}
+
+/* Copies len bytes plus a NUL into the arena; returns the offset or UINT32_MAX. */
+static uint32_t arena_put(struct event *ev, const char *s, size_t len)
+{
+    if (len >= EVENT_ARENA_MAX || ev->arena_used + len + 1 > EVENT_ARENA_MAX) {
+        return UINT32_MAX;
+    }
+    uint32_t need = ev->arena_used + (uint32_t)len + 1;
+    if (need > ev->arena_cap) {
+        uint32_t cap = ev->arena_cap != 0 ? ev->arena_cap : 256;
+        while (cap < need) {
+            cap *= 2;
+        }
+        char *grown = realloc(ev->arena, cap);
+        if (grown == NULL) {
+            return UINT32_MAX;
+        }
+        ev->arena = grown;
+        ev->arena_cap = cap;
+    }
+    uint32_t off = ev->arena_used;
+    memcpy(ev->arena + off, s, len);
+    ev->arena[off + len] = '\0';
+    ev->arena_used = need;
+    return off;
+}
+
+static struct event_field *field_find(struct event_field_list *fl, const char *arena,
+                                      const char *name)
+{
+    for (uint32_t i = 0; i < fl->count; i++) {
+        if (strcmp(arena + fl->items[i].name_off, name) == 0) {
+            return &fl->items[i];
+        }
+    }
+    return NULL;
+}
+
+static enum wa_status field_store(struct event *ev, enum event_list list, const char *name,
+                                  const char *value, size_t value_len, bool numeric)
+{
+    struct event_field_list *fl = &ev->lists[list];
+    struct event_field *f = field_find(fl, ev->arena, name);
+    if (f == NULL) {
+        if (fl->count == fl->cap) {
+            uint32_t cap = fl->cap != 0 ? fl->cap * 2 : 16;
+            struct event_field *grown = realloc(fl->items, cap * sizeof(*grown));
+            if (grown == NULL) {
+                return WA_NOMEM;
+            }
+            fl->items = grown;
+            fl->cap = cap;
+        }
+        uint32_t name_off = arena_put(ev, name, strlen(name));
+        if (name_off == UINT32_MAX) {
+            return WA_LIMIT;
+        }
+        f = &fl->items[fl->count++];
+        f->name_off = name_off;
+        f->value_off = UINT32_MAX;
+    }
+    uint32_t value_off = arena_put(ev, value, value_len);
+    if (value_off == UINT32_MAX) {
+        if (f->value_off == UINT32_MAX) {
+            fl->count--;
+        }
+        return WA_LIMIT;
+    }
+    f->value_off = value_off;
+    f->numeric = numeric;
+    return WA_OK;
+}
+
+enum wa_status event_set(struct event *ev, enum event_list list, const char *name,
+                         const char *value)
+{
+    return field_store(ev, list, name, value, strlen(value), false);
+}
+
+enum wa_status event_set_n(struct event *ev, enum event_list list, const char *name,
+                           const char *value, size_t value_len)
+{
+    return field_store(ev, list, name, value, value_len, false);
+}
+
+enum wa_status event_setf(struct event *ev, enum event_list list, const char *name,
+                          const char *fmt, ...)
+{
+    char small[256];
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(small, sizeof(small), fmt, ap);
+    va_end(ap);
+    if (n < 0) {
+        return WA_MALFORMED;
+    }
+    if ((size_t)n < sizeof(small)) {
+        return field_store(ev, list, name, small, (size_t)n, false);
+    }
+    char *big = malloc((size_t)n + 1);
+    if (big == NULL) {
+        return WA_NOMEM;
+    }
+    va_start(ap, fmt);
+    vsnprintf(big, (size_t)n + 1, fmt, ap);
+    va_end(ap);
+    enum wa_status st = field_store(ev, list, name, big, (size_t)n, false);
+    free(big);
+    return st;
+}
+
+enum wa_status event_set_u64(struct event *ev, enum event_list list, const char *name,
+                             uint64_t value)
+{
+    char text[24];
+    int n = snprintf(text, sizeof(text), "%llu", (unsigned long long)value);
+    return field_store(ev, list, name, text, (size_t)n, true);
+}
+
+const char *event_get(const struct event *ev, enum event_list list, const char *name)
+{
+    const struct event_field_list *fl = &ev->lists[list];
+    for (uint32_t i = 0; i < fl->count; i++) {
+        if (strcasecmp(ev->arena + fl->items[i].name_off, name) == 0) {
+            return ev->arena + fl->items[i].value_off;
+        }
+    }
+    return NULL;
+}
+
+const char *event_field(const struct event *ev, const char *name)
+{
+    return event_get(ev, EVENT_DATA, name);
+}
+
+const char *event_name_at(const struct event *ev, enum event_list list, uint32_t i)
+{
+    return ev->arena + ev->lists[list].items[i].name_off;
+}
+
+const char *event_value_at(const struct event *ev, enum event_list list, uint32_t i)
+{
+    return ev->arena + ev->lists[list].items[i].value_off;
+}
+
+struct event *event_clone(const struct event *ev)
+{
+    struct event *copy = malloc(sizeof(*copy));
+    if (copy == NULL) {
+        return NULL;
+    }
+    *copy = *ev;
+    copy->arena = NULL;
+    copy->lists[0].items = NULL;
+    copy->lists[1].items = NULL;
+    if (ev->arena_cap != 0) {
+        copy->arena = malloc(ev->arena_cap);
+        if (copy->arena == NULL) {
+            goto fail;
+        }
+        memcpy(copy->arena, ev->arena, ev->arena_used);
+    }
+    for (int l = 0; l < 2; l++) {
+        if (ev->lists[l].cap == 0) {
+            continue;
+        }
+        size_t bytes = ev->lists[l].cap * sizeof(struct event_field);
+        copy->lists[l].items = malloc(bytes);
+        if (copy->lists[l].items == NULL) {
+            goto fail;
+        }
+        memcpy(copy->lists[l].items, ev->lists[l].items, bytes);
+    }
+    return copy;
+fail:
+    event_free(copy);
+    return NULL;
+}
+
+char *event_format_time(int64_t time_us, char *buf, size_t size)
+{
+    int64_t secs = time_us / 1000000;
+    int64_t micros = time_us % 1000000;
+    if (micros < 0) {
+        micros += 1000000;
+        secs -= 1;
+    }
+    time_t t = (time_t)secs;
+    struct tm tm;
+    if (gmtime_r(&t, &tm) == NULL) {
+        snprintf(buf, size, "invalid");
+        return buf;
+    }
+    snprintf(buf, size, "%04d-%02d-%02dT%02d:%02d:%02d.%06dZ", tm.tm_year + 1900,
+             tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, (int)micros);
+    return buf;
+}
+
+/* Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's civil algorithm). */
+static int64_t days_from_civil(int64_t y, int64_t m, int64_t d)
+{
+    y -= m <= 2;
+    int64_t era = (y >= 0 ? y : y - 399) / 400;
+    int64_t yoe = y - era * 400;
+    int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+    int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    return era * 146097 + doe - 719468;
+}
+
+static bool parse_digits(const char **p, int count, int64_t *out)
+{
+    int64_t v = 0;
+    for (int i = 0; i < count; i++) {
+        if ((*p)[i] < '0' || (*p)[i] > '9') {
+            return false;
+        }
+        v = v * 10 + ((*p)[i] - '0');
+    }
+    *p += count;
+    *out = v;
+    return true;
+}
+
+bool event_parse_time(const char *text, int64_t *time_us)
+{
+    const char *p = text;
+    int64_t y, mo, d, h, mi, s;
+    if (!parse_digits(&p, 4, &y) || *p++ != '-' || !parse_digits(&p, 2, &mo) || *p++ != '-' ||
+        !parse_digits(&p, 2, &d)) {
+        return false;
+    }
+    if (*p != 'T' && *p != 't' && *p != ' ') {
+        return false;
+    }
+    p++;
+    if (!parse_digits(&p, 2, &h) || *p++ != ':' || !parse_digits(&p, 2, &mi) || *p++ != ':' ||
+        !parse_digits(&p, 2, &s)) {
+        return false;
+    }
+    if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || s > 60) {
+        return false;
+    }
+    int64_t micros = 0;
+    if (*p == '.' || *p == ',') {
+        p++;
+        int digits = 0;
+        while (*p >= '0' && *p <= '9') {
+            if (digits < 6) {
+                micros = micros * 10 + (*p - '0');
+            }
+            digits++;
+            p++;
+        }
+        if (digits == 0) {
+            return false;
+        }
+        for (; digits < 6; digits++) {
+            micros *= 10;
+        }
+    }
+    int64_t offset_s = 0;
+    if (*p == 'Z' || *p == 'z') {
+        p++;
+    } else if (*p == '+' || *p == '-') {
+        int sign = *p == '-' ? -1 : 1;
+        p++;
+        int64_t oh, om = 0;
+        if (!parse_digits(&p, 2, &oh)) {
+            return false;
+        }
+        if (*p == ':') {
+            p++;
+        }
+        if (*p != '\0') {
+            if (!parse_digits(&p, 2, &om)) {
+                return false;
+            }
+        }
+        offset_s = sign * (oh * 3600 + om * 60);
+    }
+    if (*p != '\0') {
+        return false;
+    }
+    int64_t days = days_from_civil(y, mo, d);
+    int64_t secs = days * 86400 + h * 3600 + mi * 60 + s - offset_s;
+    *time_us = secs * 1000000 + micros;
+    return true;
+}
+
+/* Length of the valid UTF-8 sequence at s, or 0 when the bytes there are not valid UTF-8. */
+static size_t utf8_sequence_len(const unsigned char *s)
+{
+    unsigned char c = s[0];
+    size_t n;
+    uint32_t cp;
+    if (c < 0x80) {
+        return 1;
+    } else if ((c & 0xe0) == 0xc0) {
+        n = 2;
+        cp = c & 0x1f;
+    } else if ((c & 0xf0) == 0xe0) {
+        n = 3;
+        cp = c & 0x0f;
+    } else if ((c & 0xf8) == 0xf0) {
+        n = 4;
+        cp = c & 0x07;
+    } else {
+        return 0;
+    }
+    for (size_t i = 1; i < n; i++) {
+        if ((s[i] & 0xc0) != 0x80) {
+            return 0;
+        }
+        cp = (cp << 6) | (s[i] & 0x3f);
+    }
+    static const uint32_t min_cp[5] = {0, 0, 0x80, 0x800, 0x10000};
+    if (cp < min_cp[n] || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) {
+        return 0;
+    }
+    return n;
+}
+
+void json_write_string(FILE *out, const char *s)
+{
+    const unsigned char *p = (const unsigned char *)s;
+    putc('"', out);
+    while (*p != '\0') {
+        unsigned char c = *p;
+        if (c == '"' || c == '\\') {
+            putc('\\', out);
+            putc(c, out);
+            p++;
+        } else if (c == '\n') {
+            fputs("\\n", out);
+            p++;
+        } else if (c == '\r') {
+            fputs("\\r", out);
+            p++;
+        } else if (c == '\t') {
+            fputs("\\t", out);
+            p++;
+        } else if (c < 0x20 || c == 0x7f) {
+            fprintf(out, "\\u%04x", c);
+            p++;
+        } else if (c < 0x80) {
+            putc(c, out);
+            p++;
+        } else {
+            size_t n = utf8_sequence_len(p);
+            if (n == 0) {
+                /* Not UTF-8: keep the byte's value visible as a Latin-1 code point. */
+                fprintf(out, "\\u%04x", c);
+                p++;
+            } else {
+                fwrite(p, 1, n, out);
+                p += n;
+            }
+        }
+    }
+    putc('"', out);
+}
+
+/* Writes the pairs of list as JSON members, each preceded by a comma unless it is first. */
+static void write_list(FILE *out, const struct event *ev, enum event_list list, bool first)
+{
+    const struct event_field_list *fl = &ev->lists[list];
+    for (uint32_t i = 0; i < fl->count; i++) {
+        if (!first || i != 0) {
+            putc(',', out);
+        }
+        json_write_string(out, ev->arena + fl->items[i].name_off);
+        putc(':', out);
+        if (fl->items[i].numeric) {
+            fputs(ev->arena + fl->items[i].value_off, out);
+        } else {
+            json_write_string(out, ev->arena + fl->items[i].value_off);
+        }
+    }
+}
+
+bool event_write_json(const struct event *ev, FILE *out)
+{
+    char when[40];
+    fprintf(out, "{\"EventID\":%u,\"TimeCreated\":\"%s\"", ev->event_id,
+            event_format_time(ev->time_us, when, sizeof(when)));
+    write_list(out, ev, EVENT_DATA, false);
+    fputs(",\"Source\":{\"origin\":", out);
+    fputs(ev->origin == EVENT_ORIGIN_WIRE ? "\"wire\"" : "\"host\"", out);
+    if (ev->input != NULL) {
+        fputs(",\"input\":", out);
+        json_write_string(out, ev->input);
+    }
+    fprintf(out, ",\"%s\":%llu", ev->origin == EVENT_ORIGIN_WIRE ? "frame" : "record",
+            (unsigned long long)ev->record);
+    if (ev->link != 0) {
+        fprintf(out, ",\"linked\":true");
+    }
+    putc('}', out);
+    if (ev->lists[EVENT_WIRE].count != 0) {
+        fputs(",\"Wire\":{", out);
+        write_list(out, ev, EVENT_WIRE, true);
+        putc('}', out);
+    }
+    fputs("}\n", out);
+    return !ferror(out);
+}

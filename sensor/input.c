@@ -1,0 +1,102 @@
+/* Input kind detection from content, and dispatch to the capture and log readers. */
+#include "input.h"
+
+#include <errno.h>
+#include <string.h>
+
+#include "capture.h"
+#include "logimport.h"
+
+const char *input_kind_name(enum input_kind kind)
+{
+    switch (kind) {
+    case INPUT_PCAP:
+        return "pcap";
+    case INPUT_PCAPNG:
+        return "pcapng";
+    case INPUT_EVTX:
+        return "evtx";
+    case INPUT_XML:
+        return "xml";
+    case INPUT_JSONL:
+        return "jsonl";
+    case INPUT_LIVE:
+        return "live";
+    case INPUT_UNKNOWN:
+        break;
+    }
+    return "unknown";
+}
+
+/* Classifies text input by its first non-blank character, after an optional UTF-8 BOM. */
+static enum input_kind detect_text(const unsigned char *buf, size_t n)
+{
+    size_t i = 0;
+    if (n >= 3 && buf[0] == 0xef && buf[1] == 0xbb && buf[2] == 0xbf) {
+        i = 3;
+    }
+    while (i < n && (buf[i] == ' ' || buf[i] == '\t' || buf[i] == '\r' || buf[i] == '\n')) {
+        i++;
+    }
+    if (i < n && buf[i] == '<') {
+        return INPUT_XML;
+    }
+    if (i < n && buf[i] == '{') {
+        return INPUT_JSONL;
+    }
+    return INPUT_UNKNOWN;
+}
+
+enum input_kind input_detect(const char *path, char *err, size_t err_size)
+{
+    FILE *f = fopen(path, "rb");
+    if (f == NULL) {
+        snprintf(err, err_size, "%s: cannot open: %s", path, strerror(errno));
+        return INPUT_UNKNOWN;
+    }
+    unsigned char buf[4096];
+    size_t n = fread(buf, 1, sizeof(buf), f);
+    fclose(f);
+    if (n >= 4) {
+        uint32_t le = (uint32_t)buf[0] | ((uint32_t)buf[1] << 8) | ((uint32_t)buf[2] << 16) |
+                      ((uint32_t)buf[3] << 24);
+        uint32_t be = ((uint32_t)buf[0] << 24) | ((uint32_t)buf[1] << 16) |
+                      ((uint32_t)buf[2] << 8) | (uint32_t)buf[3];
+        /* pcap magics: microsecond and nanosecond, either byte order; pcapng SHB type. */
+        if (le == 0xa1b2c3d4 || be == 0xa1b2c3d4 || le == 0xa1b23c4d || be == 0xa1b23c4d) {
+            return INPUT_PCAP;
+        }
+        if (le == 0x0a0d0d0a) {
+            return INPUT_PCAPNG;
+        }
+    }
+    if (n >= 8 && memcmp(buf, "ElfFile", 8) == 0) {
+        return INPUT_EVTX;
+    }
+    enum input_kind kind = detect_text(buf, n);
+    if (kind == INPUT_UNKNOWN) {
+        snprintf(err, err_size,
+                 "%s: unknown input format (expected pcap, pcapng, EVTX, event XML or JSON lines)",
+                 path);
+    }
+    return kind;
+}
+
+struct input *input_open(const char *path, enum input_kind kind, char *err, size_t err_size)
+{
+    switch (kind) {
+    case INPUT_PCAP:
+    case INPUT_PCAPNG:
+        return cap_file_open(path, kind, err, err_size);
+    case INPUT_EVTX:
+    case INPUT_XML:
+    case INPUT_JSONL:
+        return log_input_open(path, kind, err, err_size);
+    case INPUT_LIVE:
+        return cap_live_open(path, err, err_size);
+    case INPUT_UNKNOWN:
+        break;
+    }
+    snprintf(err, err_size, "%s: unknown input format", path);
+    return NULL;
+}

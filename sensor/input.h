@@ -1,0 +1,60 @@
+/* One input file or interface that produces events, and detection of its kind. */
+#ifndef WA_INPUT_H
+#define WA_INPUT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "sink.h"
+
+enum input_kind {
+    INPUT_UNKNOWN = 0,
+    INPUT_PCAP,   /* libpcap file, either byte order, micro- or nanosecond */
+    INPUT_PCAPNG, /* pcapng section header block 0x0a0d0d0a */
+    INPUT_EVTX,   /* "ElfFile\0" */
+    INPUT_XML,    /* Windows event XML, <Event> or <Events> */
+    INPUT_JSONL,  /* one JSON object per line */
+    INPUT_LIVE    /* a capture interface (-i) */
+};
+
+/*
+ * An open input. The pipeline calls step() repeatedly; each call reads one
+ * unit (a packet, a log record) or a small batch, emits zero or more events to
+ * sink, and advances clock_us to the time of what it read, so the merge can
+ * tell how far this input has got even while it emits nothing.
+ */
+struct input {
+    const char *path;          /* as given on the command line; borrowed */
+    enum input_kind kind;
+    struct event_sink sink;    /* set by the caller before the first step() */
+    int64_t clock_us;          /* latest packet or record time read; INT64_MIN before any */
+    unsigned errors;           /* input errors reported so far (bad blocks, records) */
+    uint64_t size_bytes;       /* file size, 0 for live input; for progress display */
+    uint64_t offset_bytes;     /* bytes consumed so far; readers keep it current */
+    /* Reads the next unit. Returns false once the input is exhausted or failed for good. */
+    bool (*step)(struct input *in);
+    /* Emits whatever the input still holds (open flows, pending requests) at the end. */
+    void (*finish)(struct input *in);
+    /* Frees the input; accepts the state left by a failed step(). */
+    void (*close)(struct input *in);
+};
+
+/* Returns a lower-case name for kind, such as "pcapng". */
+const char *input_kind_name(enum input_kind kind);
+
+/*
+ * Detects the kind of the file at path from its first bytes, not its name.
+ * Returns INPUT_UNKNOWN and writes a message naming the file into err when the
+ * file cannot be read or its content matches no known kind.
+ */
+enum input_kind input_detect(const char *path, char *err, size_t err_size);
+
+/*
+ * Opens path as kind. Returns NULL and writes a message naming the file into
+ * err on failure. The caller sets in->sink before stepping and frees the input
+ * with in->close(in).
+ */
+struct input *input_open(const char *path, enum input_kind kind, char *err, size_t err_size);
+
+#endif

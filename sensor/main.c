@@ -1,0 +1,505 @@
+/* wireaudit: rebuilds Windows audit events from SMB and DCE-RPC traffic and correlates them. */
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "../patterns/corr.h"
+#include "capture.h"
+#include "counters.h"
+#include "input.h"
+#include "link.h"
+#include "options.h"
+#include "pipeline.h"
+#include "report.h"
+#include "validate.h"
+
+#define WIREAUDIT_VERSION "0.1.0"
+
+/* Exit statuses: success, input errors with partial results, usage or setup errors. */
+enum {
+    EXIT_OK = 0,
+    EXIT_INPUT_ERRORS = 1,
+    EXIT_USAGE = 2
+};
+
+struct cli {
+    const char *interface;
+    const char *events_path;
+    const char *alerts_path;
+    const char *report_path;
+    const char **rule_paths;
+    size_t rule_path_count;
+    bool check_rules;
+    bool validate;
+    bool json;
+    bool quiet;
+};
+
+static volatile sig_atomic_t stop_requested;
+static volatile sig_atomic_t stats_requested;
+
+static void on_stop_signal(int sig)
+{
+    (void)sig;
+    stop_requested = 1;
+}
+
+static void on_stats_signal(int sig)
+{
+    (void)sig;
+    stats_requested = 1;
+}
+
+static void usage(FILE *out)
+{
+    fputs("Usage: wireaudit [options] FILE...\n"
+          "       wireaudit [options] -i IFACE\n"
+          "\n"
+          "Rebuilds Windows Security events (5140, 5145, 4624, 4697, 4698, 7045, ...) from SMB\n"
+          "and DCE-RPC traffic, imports Security logs, and runs Sigma rules over both.\n"
+          "FILE may be a pcap or pcapng capture, an EVTX log, Windows event XML or JSON lines;\n"
+          "the kind is detected from the content. Alerts go to standard output as JSON lines.\n"
+          "\n"
+          "Input:\n"
+          "  -i, --interface IFACE   capture live from IFACE until SIGINT or SIGTERM;\n"
+          "                          SIGUSR1 prints capture statistics and rewrites --report\n"
+          "  -f, --filter EXPR       BPF filter applied to live and file captures (default: none)\n"
+          "  -p, --no-promisc        do not put the interface in promiscuous mode\n"
+          "  -s, --snaplen BYTES     live capture snap length (default 262144)\n"
+          "\n"
+          "Output:\n"
+          "      --events PATH       write every event as one JSON object per line; - is stdout\n"
+          "      --alerts PATH       write alerts to PATH instead of standard output\n"
+          "      --report PATH       write a self-contained HTML report of the run\n"
+          "  -q, --quiet             do not print the run summary on standard error\n"
+          "\n"
+          "Rules:\n"
+          "      --rules PATH        load Sigma rules from a file or folder (repeatable); replaces\n"
+          "                          the bundled patterns\n"
+          "      --check-rules       load the rules, report every error and exit\n"
+          "      --keep-going        load the valid rules even when others have errors\n"
+          "      --max-groups N      group states kept per correlation rule (default 100000)\n"
+          "\n"
+          "Validation:\n"
+          "      --validate          compare host-logged events with rebuilt ones and print\n"
+          "                          agreement per EventID instead of alerts\n"
+          "      --json              print the --validate table as JSON\n"
+          "\n"
+          "Tuning:\n"
+          "      --flow-capacity N   TCP flows tracked at once (default 65536)\n"
+          "      --flow-timeout SEC  idle seconds before a flow expires (default 300)\n"
+          "      --reorder-window SEC  how late an event may arrive and still be ordered\n"
+          "                          (default 5)\n"
+          "      --link-skew SEC     clock difference allowed between a host event and its\n"
+          "                          rebuilt twin (default 3)\n"
+          "\n"
+          "  -h, --help              show this help\n"
+          "      --version           show the version\n"
+          "\n"
+          "Exit status: 0 on success, 1 when some input was unreadable or damaged (the rest\n"
+          "was still processed), 2 on usage or setup errors.\n",
+          out);
+}
+
+/* Parses a decimal number in [min, max]; prints an error naming the option on failure. */
+static bool parse_number(const char *option, const char *text, long long min, long long max,
+                         long long *out)
+{
+    char *end = NULL;
+    errno = 0;
+    long long v = strtoll(text, &end, 10);
+    if (errno != 0 || end == text || *end != '\0' || v < min || v > max) {
+        fprintf(stderr, "wireaudit: invalid value for %s: '%s' (expected %lld to %lld)\n", option,
+                text, min, max);
+        return false;
+    }
+    *out = v;
+    return true;
+}
+
+enum {
+    OPT_EVENTS = 256,
+    OPT_ALERTS,
+    OPT_REPORT,
+    OPT_RULES,
+    OPT_CHECK_RULES,
+    OPT_KEEP_GOING,
+    OPT_MAX_GROUPS,
+    OPT_VALIDATE,
+    OPT_JSON,
+    OPT_FLOW_CAPACITY,
+    OPT_FLOW_TIMEOUT,
+    OPT_REORDER_WINDOW,
+    OPT_LINK_SKEW,
+    OPT_VERSION
+};
+
+static const struct option long_options[] = {
+    {"interface", required_argument, NULL, 'i'},
+    {"filter", required_argument, NULL, 'f'},
+    {"no-promisc", no_argument, NULL, 'p'},
+    {"snaplen", required_argument, NULL, 's'},
+    {"quiet", no_argument, NULL, 'q'},
+    {"help", no_argument, NULL, 'h'},
+    {"events", required_argument, NULL, OPT_EVENTS},
+    {"alerts", required_argument, NULL, OPT_ALERTS},
+    {"report", required_argument, NULL, OPT_REPORT},
+    {"rules", required_argument, NULL, OPT_RULES},
+    {"check-rules", no_argument, NULL, OPT_CHECK_RULES},
+    {"keep-going", no_argument, NULL, OPT_KEEP_GOING},
+    {"max-groups", required_argument, NULL, OPT_MAX_GROUPS},
+    {"validate", no_argument, NULL, OPT_VALIDATE},
+    {"json", no_argument, NULL, OPT_JSON},
+    {"flow-capacity", required_argument, NULL, OPT_FLOW_CAPACITY},
+    {"flow-timeout", required_argument, NULL, OPT_FLOW_TIMEOUT},
+    {"reorder-window", required_argument, NULL, OPT_REORDER_WINDOW},
+    {"link-skew", required_argument, NULL, OPT_LINK_SKEW},
+    {"version", no_argument, NULL, OPT_VERSION},
+    {NULL, 0, NULL, 0},
+};
+
+/* Applies one option to cli or wa_opts. Returns false on an invalid value. */
+static bool apply_option(struct cli *cli, int opt, const char *arg, int argc)
+{
+    long long v = 0;
+    switch (opt) {
+    case 'i':
+        cli->interface = arg;
+        return true;
+    case 'f':
+        wa_opts.bpf_filter = arg;
+        return true;
+    case 'p':
+        wa_opts.promiscuous = false;
+        return true;
+    case 's':
+        if (!parse_number("--snaplen", arg, 64, 262144, &v)) {
+            return false;
+        }
+        wa_opts.snaplen = (int)v;
+        return true;
+    case 'q':
+        cli->quiet = true;
+        return true;
+    case OPT_EVENTS:
+        cli->events_path = arg;
+        return true;
+    case OPT_ALERTS:
+        cli->alerts_path = arg;
+        return true;
+    case OPT_REPORT:
+        cli->report_path = arg;
+        return true;
+    case OPT_RULES:
+        if (cli->rule_paths == NULL) {
+            cli->rule_paths = calloc((size_t)argc, sizeof(*cli->rule_paths));
+            if (cli->rule_paths == NULL) {
+                return false;
+            }
+        }
+        cli->rule_paths[cli->rule_path_count++] = arg;
+        return true;
+    case OPT_CHECK_RULES:
+        cli->check_rules = true;
+        return true;
+    case OPT_KEEP_GOING:
+        wa_opts.corr_keep_going = true;
+        return true;
+    case OPT_MAX_GROUPS:
+        if (!parse_number("--max-groups", arg, 1, 100000000, &v)) {
+            return false;
+        }
+        wa_opts.corr_max_groups = (uint32_t)v;
+        return true;
+    case OPT_VALIDATE:
+        cli->validate = true;
+        return true;
+    case OPT_JSON:
+        cli->json = true;
+        return true;
+    case OPT_FLOW_CAPACITY:
+        if (!parse_number("--flow-capacity", arg, 16, 100000000, &v)) {
+            return false;
+        }
+        wa_opts.flow_capacity = (uint32_t)v;
+        return true;
+    case OPT_FLOW_TIMEOUT:
+        if (!parse_number("--flow-timeout", arg, 1, 86400, &v)) {
+            return false;
+        }
+        wa_opts.flow_idle_timeout_s = (uint32_t)v;
+        return true;
+    case OPT_REORDER_WINDOW:
+        if (!parse_number("--reorder-window", arg, 0, 3600, &v)) {
+            return false;
+        }
+        wa_opts.reorder_window_us = v * 1000000;
+        return true;
+    case OPT_LINK_SKEW:
+        if (!parse_number("--link-skew", arg, 0, 3600, &v)) {
+            return false;
+        }
+        wa_opts.link_skew_us = v * 1000000;
+        return true;
+    default:
+        return false;
+    }
+}
+
+/* Opens an output path, "-" meaning standard output. */
+static FILE *open_output(const char *path)
+{
+    if (strcmp(path, "-") == 0) {
+        return stdout;
+    }
+    FILE *f = fopen(path, "w");
+    if (f == NULL) {
+        fprintf(stderr, "wireaudit: cannot write %s: %s\n", path, strerror(errno));
+    }
+    return f;
+}
+
+struct run {
+    struct cli cli;
+    FILE *alerts_out;
+    struct report *report;
+    struct input *live;
+};
+
+static void on_alert(void *arg, json_t *alert)
+{
+    struct run *run = arg;
+    if (run->alerts_out != NULL) {
+        json_dumpf(alert, run->alerts_out, JSON_COMPACT | JSON_PRESERVE_ORDER);
+        fputc('\n', run->alerts_out);
+        fflush(run->alerts_out);
+    }
+    if (run->report != NULL) {
+        report_add_alert(run->report, alert);
+    }
+    CTR_INC("alerts.total");
+}
+
+static void on_tick(void *arg)
+{
+    struct run *run = arg;
+    if (!stats_requested) {
+        return;
+    }
+    stats_requested = 0;
+    if (run->live != NULL) {
+        cap_live_write_stats(run->live, stderr);
+    }
+    if (run->report != NULL) {
+        report_write(run->report);
+    }
+}
+
+/* Loads the requested or bundled rules. Returns the number of errors. */
+static unsigned load_rules(struct corr_engine *corr, const struct cli *cli)
+{
+    unsigned errors = 0;
+    if (cli->rule_path_count == 0) {
+        return corr_engine_load(corr, corr_default_rules_path(), stderr);
+    }
+    for (size_t i = 0; i < cli->rule_path_count; i++) {
+        errors += corr_engine_load(corr, cli->rule_paths[i], stderr);
+    }
+    return errors;
+}
+
+static void write_summary(struct pipeline *pl)
+{
+    fprintf(stderr, "wireaudit: summary: packets %llu, flows %llu, events %llu, alerts %llu, "
+                    "input errors %llu, drops %llu\n",
+            (unsigned long long)ctr_value("capture.packets"),
+            (unsigned long long)ctr_value("flow.created"), pipeline_event_count(pl),
+            (unsigned long long)ctr_value("alerts.total"),
+            (unsigned long long)ctr_value("input.errors"),
+            (unsigned long long)ctr_value("capture.dropped"));
+    ctr_write(stderr, NULL, false);
+}
+
+/* Opens every input named on the command line; returns the number that failed. */
+static unsigned open_inputs(struct pipeline *pl, struct run *run, char **files, int count)
+{
+    char err[512];
+    unsigned failed = 0;
+    if (run->cli.interface != NULL) {
+        run->live = cap_live_open(run->cli.interface, err, sizeof(err));
+        if (run->live == NULL) {
+            fprintf(stderr, "wireaudit: %s\n", err);
+            return 1;
+        }
+        if (run->report != NULL) {
+            report_add_input(run->report, run->cli.interface, "live");
+        }
+        pipeline_add_input(pl, run->live);
+    }
+    for (int i = 0; i < count; i++) {
+        enum input_kind kind = input_detect(files[i], err, sizeof(err));
+        struct input *in = kind != INPUT_UNKNOWN ? input_open(files[i], kind, err, sizeof(err))
+                                                 : NULL;
+        if (in == NULL) {
+            fprintf(stderr, "wireaudit: %s\n", err);
+            CTR_INC("input.errors");
+            failed++;
+            continue;
+        }
+        if (run->report != NULL) {
+            report_add_input(run->report, files[i], input_kind_name(kind));
+        }
+        pipeline_add_input(pl, in);
+    }
+    return failed;
+}
+
+int main(int argc, char **argv)
+{
+    wa_options_defaults();
+    struct run run = {0};
+    int opt;
+    while ((opt = getopt_long(argc, argv, "i:f:ps:qh", long_options, NULL)) != -1) {
+        if (opt == 'h') {
+            usage(stdout);
+            return EXIT_OK;
+        }
+        if (opt == OPT_VERSION) {
+            printf("wireaudit %s\n", WIREAUDIT_VERSION);
+            return EXIT_OK;
+        }
+        if (opt == '?' || !apply_option(&run.cli, opt, optarg, argc)) {
+            fputs("Try 'wireaudit --help' for more information.\n", stderr);
+            return EXIT_USAGE;
+        }
+    }
+    int file_count = argc - optind;
+    if (!run.cli.check_rules && file_count == 0 && run.cli.interface == NULL) {
+        fputs("wireaudit: no input: give capture or log files, or -i IFACE\n"
+              "Try 'wireaudit --help' for more information.\n",
+              stderr);
+        return EXIT_USAGE;
+    }
+
+    int status = EXIT_OK;
+    struct corr_engine *corr = NULL;
+    struct linker *linker = NULL;
+    struct validator *validator = NULL;
+    struct pipeline *pl = NULL;
+    FILE *events_out = NULL;
+
+    if (!run.cli.validate) {
+        corr = corr_engine_new(on_alert, &run);
+        if (corr == NULL) {
+            fputs("wireaudit: out of memory\n", stderr);
+            return EXIT_USAGE;
+        }
+        unsigned rule_errors = load_rules(corr, &run.cli);
+        if (run.cli.check_rules) {
+            fprintf(stderr, "wireaudit: %u rules loaded, %u errors\n",
+                    corr_engine_rule_count(corr), rule_errors);
+            corr_engine_free(corr);
+            free(run.cli.rule_paths);
+            return rule_errors == 0 ? EXIT_OK : EXIT_USAGE;
+        }
+        if (rule_errors != 0 && !wa_opts.corr_keep_going) {
+            fputs("wireaudit: rule errors; fix them or pass --keep-going\n", stderr);
+            status = EXIT_USAGE;
+            goto done;
+        }
+        run.alerts_out = run.cli.alerts_path != NULL ? open_output(run.cli.alerts_path) : stdout;
+        if (run.alerts_out == NULL) {
+            status = EXIT_USAGE;
+            goto done;
+        }
+    } else {
+        validator = validator_new();
+        if (validator == NULL) {
+            status = EXIT_USAGE;
+            goto done;
+        }
+    }
+    if (run.cli.events_path != NULL) {
+        events_out = open_output(run.cli.events_path);
+        if (events_out == NULL) {
+            status = EXIT_USAGE;
+            goto done;
+        }
+    }
+    if (run.cli.report_path != NULL) {
+        run.report = report_new(run.cli.report_path);
+        if (run.report == NULL) {
+            status = EXIT_USAGE;
+            goto done;
+        }
+    }
+    linker = linker_new();
+
+    struct pipeline_consumers consumers = {
+        .events_out = events_out,
+        .linker = linker,
+        .validator = validator,
+        .report = run.report,
+        .corr = corr,
+    };
+    pl = pipeline_new(&consumers);
+    if (pl == NULL) {
+        status = EXIT_USAGE;
+        goto done;
+    }
+    unsigned failed = open_inputs(pl, &run, argv + optind, file_count);
+    if (run.cli.interface != NULL && run.live == NULL) {
+        status = EXIT_USAGE;
+        goto done;
+    }
+
+    struct sigaction sa;
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_handler = on_stop_signal;
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    sa.sa_handler = on_stats_signal;
+    sigaction(SIGUSR1, &sa, NULL);
+
+    pipeline_run(pl, &stop_requested, on_tick, &run);
+    if (corr != NULL) {
+        corr_engine_finish(corr);
+    }
+    if (validator != NULL) {
+        validator_write(validator, stdout, run.cli.json);
+    }
+    if (run.live != NULL) {
+        cap_live_write_stats(run.live, stderr);
+    }
+    if (run.report != NULL && !report_write(run.report)) {
+        failed++;
+    }
+    if (!run.cli.quiet) {
+        write_summary(pl);
+    }
+    if (failed != 0 || ctr_value("input.errors") != 0) {
+        status = EXIT_INPUT_ERRORS;
+    }
+
+done:
+    if (events_out != NULL && events_out != stdout) {
+        fclose(events_out);
+    } else if (events_out != NULL) {
+        fflush(events_out);
+    }
+    if (run.alerts_out != NULL && run.alerts_out != stdout) {
+        fclose(run.alerts_out);
+    }
+    pipeline_free(pl);
+    corr_engine_free(corr);
+    linker_free(linker);
+    validator_free(validator);
+    report_free(run.report);
+    free(run.cli.rule_paths);
+    return status;
+}

@@ -1,0 +1,25 @@
+/* Run-time settings and their defaults. */
+#include "options.h"
+
+#include <stddef.h>
+
+struct wa_options wa_opts;
+
+void wa_options_defaults(void)
+{
+    wa_opts = (struct wa_options){
+        .bpf_filter = NULL,
+        .promiscuous = true,
+        .snaplen = 262144,
+        .flow_capacity = 65536,
+        .flow_idle_timeout_s = 300,
+        .reasm_buffer_max = 1u << 20,
+        .message_max = 256u << 10,
+        .rpc_fragment_max = 4u << 20,
+        .reorder_window_us = 5 * 1000000LL,
+        .reorder_max_events = 1000000,
+        .link_skew_us = 3 * 1000000LL,
+        .corr_max_groups = 100000,
+        .corr_keep_going = false,
+    };
+}

@@ -1,0 +1,38 @@
+/* Run-time settings shared by every module, with their defaults. */
+#ifndef WA_OPTIONS_H
+#define WA_OPTIONS_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+/*
+ * One process-wide instance, wa_opts, filled from the command line by main()
+ * before any input is opened. Modules read it; only main() and tests write it.
+ */
+struct wa_options {
+    /* Capture */
+    const char *bpf_filter;        /* NULL for none */
+    bool promiscuous;              /* default true */
+    int snaplen;                   /* bytes, default 262144 */
+    uint32_t flow_capacity;        /* flows kept at once, default 65536 */
+    uint32_t flow_idle_timeout_s;  /* seconds without packets before a flow expires, default 300 */
+    uint32_t reasm_buffer_max;     /* out-of-order bytes buffered per direction, default 1 MiB */
+    uint32_t message_max;          /* largest NetBIOS message buffered whole, default 256 KiB */
+    uint32_t rpc_fragment_max;     /* largest joined DCE-RPC stub, default 4 MiB */
+
+    /* Pipeline */
+    int64_t reorder_window_us;     /* events may arrive this late, default 5 s */
+    uint32_t reorder_max_events;   /* events held for reordering, default 1000000 */
+    int64_t link_skew_us;          /* host/wire twin window, default 3 s */
+
+    /* Correlator */
+    uint32_t corr_max_groups;      /* group states kept per correlation, default 100000 */
+    bool corr_keep_going;          /* load the other rules when one is invalid */
+};
+
+extern struct wa_options wa_opts;
+
+/* Resets wa_opts to the defaults listed above. */
+void wa_options_defaults(void);
+
+#endif

@@ -1,0 +1,49 @@
+/* Merges every input into one time-ordered event stream and feeds the consumers. */
+#ifndef WA_PIPELINE_H
+#define WA_PIPELINE_H
+
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+
+#include "../patterns/corr.h"
+#include "input.h"
+#include "link.h"
+#include "report.h"
+#include "validate.h"
+
+/* The consumers of released events; any of them may be NULL. */
+struct pipeline_consumers {
+    FILE *events_out;            /* --events: one JSON object per line */
+    struct linker *linker;
+    struct validator *validator;
+    struct report *report;
+    struct corr_engine *corr;
+};
+
+struct pipeline;
+
+/* Returns an empty pipeline, or NULL when out of memory. The consumers are borrowed. */
+struct pipeline *pipeline_new(const struct pipeline_consumers *consumers);
+
+/* Closes every input still open and frees the held events; accepts NULL. */
+void pipeline_free(struct pipeline *pl);
+
+/* Adds an opened input; the pipeline owns it from here and sets its sink. */
+void pipeline_add_input(struct pipeline *pl, struct input *in);
+
+/*
+ * Reads all inputs to their end, always stepping the one that is furthest
+ * behind, and releases events in (TimeCreated, arrival) order once no input
+ * can still produce an earlier one, allowing wa_opts.reorder_window_us of
+ * disorder inside one input. Returns early, after draining what is held, when
+ * *stop becomes nonzero. Calls on_tick (if not NULL) after each step so the
+ * caller can serve signals.
+ */
+void pipeline_run(struct pipeline *pl, volatile sig_atomic_t *stop,
+                  void (*on_tick)(void *arg), void *tick_arg);
+
+/* Returns the number of events released so far. */
+unsigned long long pipeline_event_count(const struct pipeline *pl);
+
+#endif
