@@ -18,12 +18,12 @@ Q :=
 else
 Q := @
 endif
-PKGS := libpcap libndpi yaml-0.1 jansson libevtx libxml-2.0
+PKGS := libpcap libndpi yaml-0.1 jansson libevtx libxml-2.0 libpcre2-8
 
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null | sed 's/-I/-isystem /g')
 PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 ifeq ($(PKG_LIBS),)
-PKG_LIBS := -lpcap -lndpi -lyaml -ljansson -levtx -lxml2 -lm
+PKG_LIBS := -lpcap -lndpi -lyaml -ljansson -levtx -lxml2 -lpcre2-8 -lm
 endif
 
 WARNINGS := -Wall -Wextra -Werror -Wshadow -Wconversion -Wno-sign-conversion -Wformat=2 \

@@ -4,7 +4,7 @@
 set -eu
 
 PACKAGES="build-essential pkg-config libpcap-dev libndpi-dev libyaml-dev libcmocka-dev
-libjansson-dev libevtx-dev libevtx-utils libxml2-dev tshark
+libjansson-dev libevtx-dev libevtx-utils libxml2-dev libpcre2-dev tshark
 samba smbclient python3-impacket tcpdump ethtool iproute2 chromium"
 
 missing=""

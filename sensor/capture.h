@@ -2,6 +2,7 @@
 #ifndef WA_CAPTURE_H
 #define WA_CAPTURE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
 
@@ -19,6 +20,12 @@ struct input *cap_file_open(const char *path, enum input_kind kind, char *err, s
  * the caller can check for signals. Returns NULL and a message in err on failure.
  */
 struct input *cap_live_open(const char *name, char *err, size_t err_size);
+
+/*
+ * Returns true when expr compiles as a BPF filter for Ethernet captures.
+ * Otherwise writes the compiler's message, naming the filter, into err.
+ */
+bool cap_filter_check(const char *expr, char *err, size_t err_size);
 
 /* Writes pcap_stats of the live input (received, dropped, dropped by interface) to out. */
 void cap_live_write_stats(struct input *in, FILE *out);

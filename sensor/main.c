@@ -15,6 +15,7 @@
 #include "link.h"
 #include "options.h"
 #include "pipeline.h"
+#include "progress.h"
 #include "report.h"
 #include "validate.h"
 
@@ -76,7 +77,10 @@ static void usage(FILE *out)
           "      --events PATH       write every event as one JSON object per line; - is stdout\n"
           "      --alerts PATH       write alerts to PATH instead of standard output\n"
           "      --report PATH       write a self-contained HTML report of the run\n"
-          "  -q, --quiet             do not print the run summary on standard error\n"
+          "      --report-max-events N  events embedded whole in the report (default 20000);\n"
+          "                          totals, timeline and alerts still count every event\n"
+          "  -q, --quiet             do not print the run summary or the progress line on\n"
+          "                          standard error (progress shows only on a terminal)\n"
           "\n"
           "Rules:\n"
           "      --rules PATH        load Sigma rules from a file or folder (repeatable); replaces\n"
@@ -84,6 +88,8 @@ static void usage(FILE *out)
           "      --check-rules       load the rules, report every error and exit\n"
           "      --keep-going        load the valid rules even when others have errors\n"
           "      --max-groups N      group states kept per correlation rule (default 100000)\n"
+          "      --corr-tolerance SEC  how many seconds (event time) a match may arrive out of\n"
+          "                          order and still join correlation windows (default 5)\n"
           "\n"
           "Validation:\n"
           "      --validate          compare host-logged events with rebuilt ones and print\n"
@@ -126,10 +132,12 @@ enum {
     OPT_EVENTS = 256,
     OPT_ALERTS,
     OPT_REPORT,
+    OPT_REPORT_MAX_EVENTS,
     OPT_RULES,
     OPT_CHECK_RULES,
     OPT_KEEP_GOING,
     OPT_MAX_GROUPS,
+    OPT_CORR_TOLERANCE,
     OPT_VALIDATE,
     OPT_JSON,
     OPT_FLOW_CAPACITY,
@@ -149,10 +157,12 @@ static const struct option long_options[] = {
     {"events", required_argument, NULL, OPT_EVENTS},
     {"alerts", required_argument, NULL, OPT_ALERTS},
     {"report", required_argument, NULL, OPT_REPORT},
+    {"report-max-events", required_argument, NULL, OPT_REPORT_MAX_EVENTS},
     {"rules", required_argument, NULL, OPT_RULES},
     {"check-rules", no_argument, NULL, OPT_CHECK_RULES},
     {"keep-going", no_argument, NULL, OPT_KEEP_GOING},
     {"max-groups", required_argument, NULL, OPT_MAX_GROUPS},
+    {"corr-tolerance", required_argument, NULL, OPT_CORR_TOLERANCE},
     {"validate", no_argument, NULL, OPT_VALIDATE},
     {"json", no_argument, NULL, OPT_JSON},
     {"flow-capacity", required_argument, NULL, OPT_FLOW_CAPACITY},
@@ -171,9 +181,15 @@ static bool apply_option(struct cli *cli, int opt, const char *arg, int argc)
     case 'i':
         cli->interface = arg;
         return true;
-    case 'f':
+    case 'f': {
+        char err[512];
+        if (!cap_filter_check(arg, err, sizeof(err))) {
+            fprintf(stderr, "wireaudit: %s\n", err);
+            return false;
+        }
         wa_opts.bpf_filter = arg;
         return true;
+    }
     case 'p':
         wa_opts.promiscuous = false;
         return true;
@@ -195,6 +211,12 @@ static bool apply_option(struct cli *cli, int opt, const char *arg, int argc)
     case OPT_REPORT:
         cli->report_path = arg;
         return true;
+    case OPT_REPORT_MAX_EVENTS:
+        if (!parse_number("--report-max-events", arg, 0, 1000000, &v)) {
+            return false;
+        }
+        wa_opts.report_max_events = (uint32_t)v;
+        return true;
     case OPT_RULES:
         if (cli->rule_paths == NULL) {
             cli->rule_paths = calloc((size_t)argc, sizeof(*cli->rule_paths));
@@ -215,6 +237,12 @@ static bool apply_option(struct cli *cli, int opt, const char *arg, int argc)
             return false;
         }
         wa_opts.corr_max_groups = (uint32_t)v;
+        return true;
+    case OPT_CORR_TOLERANCE:
+        if (!parse_number("--corr-tolerance", arg, 0, 3600, &v)) {
+            return false;
+        }
+        wa_opts.corr_tolerance_us = v * 1000000;
         return true;
     case OPT_VALIDATE:
         cli->validate = true;
@@ -268,6 +296,7 @@ struct run {
     struct cli cli;
     FILE *alerts_out;
     struct report *report;
+    struct progress *progress;
     struct input *live;
 };
 
@@ -288,6 +317,7 @@ static void on_alert(void *arg, json_t *alert)
 static void on_tick(void *arg)
 {
     struct run *run = arg;
+    progress_update(run->progress);
     if (!stats_requested) {
         return;
     }
@@ -339,6 +369,7 @@ static unsigned open_inputs(struct pipeline *pl, struct run *run, char **files, 
         if (run->report != NULL) {
             report_add_input(run->report, run->cli.interface, "live");
         }
+        progress_add_input(run->progress, run->live);
         pipeline_add_input(pl, run->live);
     }
     for (int i = 0; i < count; i++) {
@@ -354,6 +385,7 @@ static unsigned open_inputs(struct pipeline *pl, struct run *run, char **files, 
         if (run->report != NULL) {
             report_add_input(run->report, files[i], input_kind_name(kind));
         }
+        progress_add_input(run->progress, in);
         pipeline_add_input(pl, in);
     }
     return failed;
@@ -452,6 +484,7 @@ int main(int argc, char **argv)
         status = EXIT_USAGE;
         goto done;
     }
+    run.progress = run.cli.quiet ? NULL : progress_new(stderr);
     unsigned failed = open_inputs(pl, &run, argv + optind, file_count);
     if (run.cli.interface != NULL && run.live == NULL) {
         status = EXIT_USAGE;
@@ -467,6 +500,7 @@ int main(int argc, char **argv)
     sigaction(SIGUSR1, &sa, NULL);
 
     pipeline_run(pl, &stop_requested, on_tick, &run);
+    progress_finish(run.progress);
     if (corr != NULL) {
         corr_engine_finish(corr);
     }
@@ -500,6 +534,7 @@ done:
     linker_free(linker);
     validator_free(validator);
     report_free(run.report);
+    progress_free(run.progress);
     free(run.cli.rule_paths);
     return status;
 }

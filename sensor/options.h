@@ -25,8 +25,12 @@ struct wa_options {
     uint32_t reorder_max_events;   /* events held for reordering, default 1000000 */
     int64_t link_skew_us;          /* host/wire twin window, default 3 s */
 
+    /* Report */
+    uint32_t report_max_events;    /* events embedded whole in the --report page, default 20000 */
+
     /* Correlator */
     uint32_t corr_max_groups;      /* group states kept per correlation, default 100000 */
+    int64_t corr_tolerance_us;     /* how late (event time) a match may arrive, default 5 s */
     bool corr_keep_going;          /* load the other rules when one is invalid */
 };
 

@@ -1,48 +1,141 @@
-/* Placeholder until the HTML report lands. */
+/* The self-contained HTML report: collection entry points and the atomic file write. */
 #include "report.h"
 
-#include <stdio.h>
+#include <errno.h>
 #include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
 
-struct report {
-    const char *path;
-};
+#include "options.h"
+#include "report_internal.h"
 
 struct report *report_new(const char *path)
 {
     struct report *rep = calloc(1, sizeof(*rep));
-    if (rep != NULL) {
-        rep->path = path;
+    if (rep == NULL) {
+        return NULL;
     }
+    rep->path = strdup(path);
+    if (rep->path == NULL) {
+        free(rep);
+        return NULL;
+    }
+    rep->embed_max = wa_opts.report_max_events;
+    rep->first_us = INT64_MAX;
+    rep->last_us = INT64_MIN;
+    rep->other_hosts_index = UINT32_MAX;
     return rep;
 }
 
 void report_free(struct report *rep)
 {
+    if (rep == NULL) {
+        return;
+    }
+    report_data_free(rep);
+    free(rep->path);
     free(rep);
 }
 
 void report_add_input(struct report *rep, const char *path, const char *kind)
 {
-    (void)rep;
-    (void)path;
-    (void)kind;
+    struct report_input *grown = realloc(rep->inputs, (rep->input_count + 1) * sizeof(*grown));
+    if (grown == NULL) {
+        return;
+    }
+    rep->inputs = grown;
+    struct report_input *in = &rep->inputs[rep->input_count];
+    in->path = strdup(path);
+    in->kind = strdup(kind);
+    if (in->path == NULL || in->kind == NULL) {
+        free(in->path);
+        free(in->kind);
+        return;
+    }
+    struct stat st;
+    in->size_bytes = stat(path, &st) == 0 && S_ISREG(st.st_mode) ? (uint64_t)st.st_size : 0;
+    rep->input_count++;
 }
 
 void report_add_event(struct report *rep, const struct event *ev)
 {
-    (void)rep;
-    (void)ev;
+    report_collect_event(rep, ev);
 }
 
 void report_add_alert(struct report *rep, json_t *alert)
 {
-    (void)rep;
-    (void)alert;
+    report_collect_alert(rep, alert);
 }
 
+/* Fills nonce with 32 hex digits from the kernel's random source (the clock if that fails). */
+static void make_nonce(char nonce[33])
+{
+    unsigned char bytes[16];
+    if (getrandom(bytes, sizeof(bytes), GRND_NONBLOCK) != (ssize_t)sizeof(bytes)) {
+        struct timespec now;
+        clock_gettime(CLOCK_REALTIME, &now);
+        uint64_t seed = (uint64_t)now.tv_sec * 1000000000u + (uint64_t)now.tv_nsec;
+        for (size_t i = 0; i < sizeof(bytes); i++) {
+            seed = seed * 6364136223846793005u + 1442695040888963407u;
+            bytes[i] = (unsigned char)(seed >> 56);
+        }
+    }
+    for (size_t i = 0; i < sizeof(bytes); i++) {
+        snprintf(nonce + 2 * i, 3, "%02x", bytes[i]);
+    }
+}
+
+/*
+ * Writes the page to a temporary file beside path and renames it over path,
+ * so a browser or a SIGUSR1 rewrite never sees half a report.
+ */
 bool report_write(struct report *rep)
 {
-    fprintf(stderr, "wireaudit: %s: the HTML report is not built yet\n", rep->path);
-    return false;
+    size_t len = strlen(rep->path);
+    char *tmp = malloc(len + 8);
+    if (tmp == NULL) {
+        fprintf(stderr, "wireaudit: cannot write report %s: out of memory\n", rep->path);
+        return false;
+    }
+    memcpy(tmp, rep->path, len);
+    memcpy(tmp + len, ".XXXXXX", 8);
+    int fd = mkstemp(tmp);
+    FILE *out = fd >= 0 ? fdopen(fd, "w") : NULL;
+    if (out == NULL) {
+        fprintf(stderr, "wireaudit: cannot write report %s: %s\n", rep->path, strerror(errno));
+        if (fd >= 0) {
+            close(fd);
+            unlink(tmp);
+        }
+        free(tmp);
+        return false;
+    }
+    /* mkstemp() creates the file as 0600; give the report the usual umask-based mode. */
+    mode_t mask = umask(0);
+    umask(mask);
+    fchmod(fd, 0666 & ~mask);
+
+    char nonce[33];
+    make_nonce(nonce);
+    report_render_page(rep, out, nonce);
+    bool ok = !ferror(out);
+    int saved_errno = errno;
+    if (fclose(out) != 0 && ok) {
+        ok = false;
+        saved_errno = errno;
+    }
+    if (ok && rename(tmp, rep->path) != 0) {
+        ok = false;
+        saved_errno = errno;
+    }
+    if (!ok) {
+        fprintf(stderr, "wireaudit: cannot write report %s: %s\n", rep->path,
+                strerror(saved_errno));
+        unlink(tmp);
+    }
+    free(tmp);
+    return ok;
 }

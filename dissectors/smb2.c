@@ -1,0 +1,637 @@
+/*
+ * SMB2/3 dissector (MS-SMB2 2.2). Builds the session, tree and pipe state of a
+ * connection, matches responses to requests by MessageId (or AsyncId after a
+ * STATUS_PENDING interim response), and hands the results to smb_events.c.
+ *
+ * Offsets carried in a message (NameOffset, SecurityBufferOffset, DataOffset)
+ * count from the start of the SMB2 header of their compound element, so each
+ * element is read through a cursor whose base is that header.
+ */
+#include "smb2.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "../sensor/counters.h"
+#include "cursor.h"
+
+/* One compound element, with the ids it inherits when it is a related operation. */
+struct smb2_element {
+    struct cursor body;          /* the whole element, header included */
+    struct smb2_header hdr;
+    bool from_client;
+    uint8_t file_id[16];         /* FileId the element names, after related-operation rules */
+    bool has_file_id;
+    const struct pkt_meta *pm;
+    bool cut;                    /* the element continues past the bytes delivered */
+};
+
+static const uint8_t FILE_ID_ALL_ONES[16] = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+                                             0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff};
+
+const char *smb2_dialect_name(uint16_t revision)
+{
+    switch (revision) {
+    case 0x0202:
+        return "2.0.2";
+    case 0x0210:
+        return "2.1";
+    case 0x0300:
+        return "3.0";
+    case 0x0302:
+        return "3.0.2";
+    case 0x0311:
+        return "3.1.1";
+    default:
+        return NULL;
+    }
+}
+
+enum wa_status smb2_parse_header(const uint8_t *data, size_t len, struct smb2_header *hdr)
+{
+    struct cursor c;
+    cur_init(&c, data, len);
+    memset(hdr, 0, sizeof(*hdr));
+    uint32_t magic = cur_le32(&c);
+    uint16_t structure_size = cur_le16(&c);
+    cur_skip(&c, 2); /* CreditCharge */
+    hdr->status = cur_le32(&c);
+    hdr->command = cur_le16(&c);
+    cur_skip(&c, 2); /* CreditRequest/CreditResponse */
+    hdr->flags = cur_le32(&c);
+    hdr->next_command = cur_le32(&c);
+    hdr->message_id = cur_le64(&c);
+    if ((hdr->flags & SMB2_FLAGS_ASYNC_COMMAND) != 0) {
+        hdr->async_id = cur_le64(&c);
+    } else {
+        cur_skip(&c, 4); /* Reserved (ProcessId) */
+        hdr->tree_id = cur_le32(&c);
+    }
+    hdr->session_id = cur_le64(&c);
+    cur_skip(&c, 16); /* Signature */
+    if (!cur_ok(&c)) {
+        return WA_NEED_MORE;
+    }
+    if (magic != SMB2_MAGIC || structure_size != SMB2_HEADER_LEN) {
+        return WA_MALFORMED;
+    }
+    if ((hdr->flags & SMB2_FLAGS_SERVER_TO_REDIR) == 0) {
+        /* A request's bytes 8-11 are ChannelSequence and Reserved, never a status. */
+        hdr->status = 0;
+    }
+    return WA_OK;
+}
+
+static bool is_response(const struct smb2_element *el)
+{
+    return (el->hdr.flags & SMB2_FLAGS_SERVER_TO_REDIR) != 0;
+}
+
+/* Reads a UTF-16LE buffer given by an offset from the header and a byte length. */
+static bool read_utf16_at(struct smb2_element *el, uint32_t off, uint32_t len, char *out,
+                          size_t out_size)
+{
+    struct cursor text;
+    out[0] = '\0';
+    if (len == 0) {
+        return true;
+    }
+    if (!cur_at(&el->body, &text, off, len)) {
+        return false;
+    }
+    if (!ntlm_utf16_to_utf8(text.base, text.len, out, out_size)) {
+        CTR_INC("smb2.name_truncated");
+    }
+    return true;
+}
+
+static char *dup_text(const char *text)
+{
+    size_t n = strlen(text) + 1;
+    char *copy = malloc(n);
+    if (copy != NULL) {
+        memcpy(copy, text, n);
+    }
+    return copy;
+}
+
+/* Adds a pending request named by this element's MessageId; NULL when at the cap. */
+static struct smb_pending *pending_open(struct smb_state *st, const struct smb2_element *el)
+{
+    struct smb_pending *p = smb_pending_add(st, el->hdr.message_id);
+    if (p == NULL) {
+        return NULL;
+    }
+    p->command = el->hdr.command;
+    p->wire_message_id = el->hdr.message_id;
+    p->session_id = el->hdr.session_id;
+    p->tree_id = el->hdr.tree_id;
+    p->time_us = el->pm->time_us;
+    p->frame = el->pm->frame;
+    if (el->has_file_id) {
+        memcpy(p->file_id, el->file_id, 16);
+    }
+    return p;
+}
+
+/* ---- SESSION_SETUP (MS-SMB2 2.2.5, 2.2.6) ---- */
+
+static void session_setup_request(struct smb_state *st, struct smb2_element *el)
+{
+    struct cursor *c = &el->body;
+    cur_seek(c, SMB2_HEADER_LEN + 12);
+    uint16_t blob_off = cur_le16(c);
+    uint16_t blob_len = cur_le16(c);
+    struct cursor blob;
+    struct ntlm_info info;
+
+    if (!cur_ok(c) || !cur_at(c, &blob, blob_off, blob_len)) {
+        CTR_INC("smb2.malformed");
+        return;
+    }
+    struct smb_pending *p = pending_open(st, el);
+    if (p == NULL) {
+        return;
+    }
+    if (ntlm_parse_blob(blob.base, blob.len, &info) != WA_OK) {
+        return;
+    }
+    p->offered_kerberos = info.mech == NTLM_MECH_KERBEROS;
+    struct smb_session *sess = smb_session_get(st, el->hdr.session_id, el->hdr.session_id != 0);
+    if (sess != NULL && info.mech == NTLM_MECH_NTLMSSP && info.message_type == 3) {
+        sess->auth = info;
+        sess->kerberos = false;
+    }
+}
+
+static void session_setup_response(struct smb_state *st, struct smb2_element *el,
+                                   struct smb_pending *p)
+{
+    struct smb_session *sess = smb_session_get(st, el->hdr.session_id, true);
+    if (sess == NULL) {
+        return;
+    }
+    if (p->offered_kerberos) {
+        sess->kerberos = true;
+    }
+    struct cursor *c = &el->body;
+    cur_seek(c, SMB2_HEADER_LEN + 4);
+    uint16_t blob_off = cur_le16(c);
+    uint16_t blob_len = cur_le16(c);
+    struct cursor blob;
+    struct ntlm_info info;
+    if (cur_ok(c) && blob_len > 0 && cur_at(c, &blob, blob_off, blob_len) &&
+        ntlm_parse_blob(blob.base, blob.len, &info) == WA_OK) {
+        if (info.mech == NTLM_MECH_NTLMSSP && info.message_type == 2) {
+            sess->challenge = info;
+        } else if (info.mech == NTLM_MECH_KERBEROS) {
+            sess->kerberos = true;
+        }
+    }
+    if (el->hdr.status == NT_STATUS_MORE_PROCESSING_REQUIRED) {
+        return;
+    }
+    sess->setup_time_us = p->time_us;
+    sess->setup_frame = p->frame;
+    sess->setup_message_id = p->wire_message_id;
+    smb_event_logon(st, sess, el->hdr.status, el->pm);
+    if (el->hdr.status != NT_STATUS_SUCCESS) {
+        smb_session_drop(st, el->hdr.session_id);
+    }
+}
+
+/* ---- TREE_CONNECT (2.2.9, 2.2.10) and CREATE (2.2.13, 2.2.14) ---- */
+
+static void tree_connect_request(struct smb_state *st, struct smb2_element *el)
+{
+    char path[SMB_PATH_MAX];
+    struct cursor *c = &el->body;
+    cur_seek(c, SMB2_HEADER_LEN + 4);
+    uint16_t path_off = cur_le16(c);
+    uint16_t path_len = cur_le16(c);
+    /*
+     * NOTE: with SMB2_TREE_CONNECT_FLAG_EXTENSION_PRESENT (3.1.1) PathOffset
+     * points into a TREE_CONNECT_Request_Extension; such requests are counted
+     * as malformed when the offset does not land on the path.
+     */
+    if (!cur_ok(c) || !read_utf16_at(el, path_off, path_len, path, sizeof(path))) {
+        CTR_INC("smb2.malformed");
+        return;
+    }
+    struct smb_pending *p = pending_open(st, el);
+    if (p == NULL) {
+        return;
+    }
+    p->kind = SMB_PENDING_TREE_CONNECT;
+    p->path = dup_text(path);
+}
+
+static void tree_connect_response(struct smb_state *st, struct smb2_element *el,
+                                  struct smb_pending *p)
+{
+    struct smb_result res = {.status = el->hdr.status, .tree_id = el->hdr.tree_id};
+    struct cursor *c = &el->body;
+    cur_seek(c, SMB2_HEADER_LEN + 2);
+    uint8_t share_type = cur_u8(c);
+    res.pipe_share = cur_ok(c) && el->hdr.status == NT_STATUS_SUCCESS && share_type == 0x02;
+    smb_event_tree_connect(st, p, &res);
+}
+
+static void create_request(struct smb_state *st, struct smb2_element *el)
+{
+    char name[SMB_PATH_MAX];
+    struct cursor *c = &el->body;
+    cur_seek(c, SMB2_HEADER_LEN + 24);
+    uint32_t desired_access = cur_le32(c);
+    cur_skip(c, 4); /* FileAttributes */
+    uint32_t share_access = cur_le32(c);
+    uint32_t disposition = cur_le32(c);
+    uint32_t options = cur_le32(c);
+    uint16_t name_off = cur_le16(c);
+    uint16_t name_len = cur_le16(c);
+    if (!cur_ok(c) || !read_utf16_at(el, name_off, name_len, name, sizeof(name))) {
+        CTR_INC("smb2.malformed");
+        return;
+    }
+    struct smb_pending *p = pending_open(st, el);
+    if (p == NULL) {
+        return;
+    }
+    p->kind = SMB_PENDING_CREATE;
+    p->desired_access = desired_access;
+    p->share_access = share_access;
+    p->create_disposition = disposition;
+    p->create_options = options;
+    p->path = dup_text(name);
+}
+
+static void create_response(struct smb_state *st, struct smb2_element *el,
+                            struct smb_pending *p)
+{
+    struct smb_result res = {.status = el->hdr.status};
+    if (el->hdr.status == NT_STATUS_SUCCESS) {
+        struct cursor *c = &el->body;
+        cur_seek(c, SMB2_HEADER_LEN + 4);
+        res.create_action = cur_le32(c);
+        cur_seek(c, SMB2_HEADER_LEN + 64);
+        cur_copy(c, res.file_id, sizeof(res.file_id), 16);
+        res.has_create_action = cur_ok(c);
+        res.has_file_id = cur_ok(c);
+        if (!cur_ok(c)) {
+            CTR_INC("smb2.malformed");
+        }
+    }
+    if (res.has_file_id) {
+        memcpy(el->file_id, res.file_id, 16);
+        el->has_file_id = true;
+    }
+    smb_event_create(st, p, &res);
+}
+
+/* ---- named pipes: CLOSE, READ, WRITE, IOCTL (2.2.15-2.2.22, 2.2.31-2.2.32) ---- */
+
+/* Reads the FileId at off; a related operation's all-ones FileId means the previous element's. */
+static bool read_file_id(struct smb2_element *el, size_t off, const uint8_t prev[16],
+                         bool has_prev)
+{
+    struct cursor *c = &el->body;
+    cur_seek(c, off);
+    cur_copy(c, el->file_id, sizeof(el->file_id), 16);
+    if (!cur_ok(c)) {
+        return false;
+    }
+    if ((el->hdr.flags & SMB2_FLAGS_RELATED_OPERATIONS) != 0 &&
+        memcmp(el->file_id, FILE_ID_ALL_ONES, 16) == 0) {
+        if (!has_prev) {
+            CTR_INC("smb2.related_unknown_file");
+            return false;
+        }
+        memcpy(el->file_id, prev, 16);
+    }
+    el->has_file_id = true;
+    return true;
+}
+
+static void pipe_hand_over(struct smb_pipe *pipe, bool from_client, const uint8_t *data,
+                           size_t len, const struct pkt_meta *pm)
+{
+    dcerpc_stream_data(pipe->rpc, from_client, data, len, pm);
+    ctr_add(from_client ? "smb.pipe_bytes_to_server" : "smb.pipe_bytes_to_client", len);
+}
+
+/*
+ * Hands count bytes at off (from the element's header) to the pipe's DCE-RPC
+ * stream. When the message was delivered as a prefix, the bytes present are
+ * handed over and the rest is reported as a gap.
+ */
+static void pipe_deliver(struct smb2_element *el, struct smb_pipe *pipe, bool from_client,
+                         uint32_t off, uint32_t count)
+{
+    struct cursor body = el->body;
+    struct cursor data;
+    if (count == 0) {
+        return;
+    }
+    if (cur_at(&body, &data, off, count)) {
+        pipe_hand_over(pipe, from_client, data.base, data.len, el->pm);
+        return;
+    }
+    if (!el->cut || off > el->body.len) {
+        CTR_INC("smb2.malformed");
+        return;
+    }
+    pipe_hand_over(pipe, from_client, el->body.base + off, el->body.len - off, el->pm);
+    dcerpc_stream_gap(pipe->rpc, from_client);
+    CTR_INC("smb2.pipe_data_cut");
+}
+
+static void write_request(struct smb_state *st, struct smb2_element *el, const uint8_t prev[16],
+                          bool has_prev)
+{
+    struct cursor *c = &el->body;
+    cur_seek(c, SMB2_HEADER_LEN + 2);
+    uint16_t data_off = cur_le16(c);
+    uint32_t data_len = cur_le32(c);
+    if (!cur_ok(c) || !read_file_id(el, SMB2_HEADER_LEN + 16, prev, has_prev)) {
+        return;
+    }
+    struct smb_pipe *pipe = smb_pipe_get(st, el->file_id);
+    if (pipe != NULL) {
+        pipe_deliver(el, pipe, true, data_off, data_len);
+    }
+}
+
+static void read_request(struct smb_state *st, struct smb2_element *el, const uint8_t prev[16],
+                         bool has_prev)
+{
+    if (!read_file_id(el, SMB2_HEADER_LEN + 16, prev, has_prev)) {
+        return;
+    }
+    if (smb_pipe_get(st, el->file_id) != NULL) {
+        (void)pending_open(st, el);
+    }
+}
+
+static void read_response(struct smb_state *st, struct smb2_element *el, struct smb_pending *p)
+{
+    struct smb_pipe *pipe = smb_pipe_get(st, p->file_id);
+    bool has_data = el->hdr.status == NT_STATUS_SUCCESS ||
+                    el->hdr.status == NT_STATUS_BUFFER_OVERFLOW;
+    if (pipe == NULL || !has_data) {
+        return;
+    }
+    struct cursor *c = &el->body;
+    cur_seek(c, SMB2_HEADER_LEN + 2);
+    uint8_t data_off = cur_u8(c);
+    cur_skip(c, 1);
+    uint32_t data_len = cur_le32(c);
+    if (cur_ok(c)) {
+        pipe_deliver(el, pipe, false, data_off, data_len);
+    }
+}
+
+static void ioctl_request(struct smb_state *st, struct smb2_element *el, const uint8_t prev[16],
+                          bool has_prev)
+{
+    struct cursor *c = &el->body;
+    cur_seek(c, SMB2_HEADER_LEN + 4);
+    uint32_t ctl_code = cur_le32(c);
+    if (!cur_ok(c) || ctl_code != FSCTL_PIPE_TRANSCEIVE ||
+        !read_file_id(el, SMB2_HEADER_LEN + 8, prev, has_prev)) {
+        return;
+    }
+    cur_seek(c, SMB2_HEADER_LEN + 24);
+    uint32_t in_off = cur_le32(c);
+    uint32_t in_count = cur_le32(c);
+    struct smb_pipe *pipe = smb_pipe_get(st, el->file_id);
+    if (pipe == NULL || !cur_ok(c)) {
+        return;
+    }
+    pipe_deliver(el, pipe, true, in_off, in_count);
+    (void)pending_open(st, el);
+}
+
+static void ioctl_response(struct smb_state *st, struct smb2_element *el, struct smb_pending *p)
+{
+    struct smb_pipe *pipe = smb_pipe_get(st, p->file_id);
+    bool has_data = el->hdr.status == NT_STATUS_SUCCESS ||
+                    el->hdr.status == NT_STATUS_BUFFER_OVERFLOW;
+    if (pipe == NULL || !has_data) {
+        return;
+    }
+    struct cursor *c = &el->body;
+    cur_seek(c, SMB2_HEADER_LEN + 32);
+    uint32_t out_off = cur_le32(c);
+    uint32_t out_count = cur_le32(c);
+    if (cur_ok(c)) {
+        pipe_deliver(el, pipe, false, out_off, out_count);
+    }
+}
+
+static void close_request(struct smb_state *st, struct smb2_element *el, const uint8_t prev[16],
+                          bool has_prev)
+{
+    if (read_file_id(el, SMB2_HEADER_LEN + 8, prev, has_prev)) {
+        smb_pipe_close(st, el->file_id);
+    }
+}
+
+/* ---- dispatch ---- */
+
+static void dispatch_request(struct smb_state *st, struct smb2_element *el,
+                             const uint8_t prev[16], bool has_prev)
+{
+    switch (el->hdr.command) {
+    case SMB2_SESSION_SETUP:
+        session_setup_request(st, el);
+        break;
+    case SMB2_LOGOFF:
+    case SMB2_TREE_DISCONNECT:
+        (void)pending_open(st, el);
+        break;
+    case SMB2_TREE_CONNECT:
+        tree_connect_request(st, el);
+        break;
+    case SMB2_CREATE:
+        create_request(st, el);
+        break;
+    case SMB2_CLOSE:
+        close_request(st, el, prev, has_prev);
+        break;
+    case SMB2_READ:
+        read_request(st, el, prev, has_prev);
+        break;
+    case SMB2_WRITE:
+        write_request(st, el, prev, has_prev);
+        break;
+    case SMB2_IOCTL:
+        ioctl_request(st, el, prev, has_prev);
+        break;
+    default:
+        break;
+    }
+}
+
+static void negotiate_response(struct smb_state *st, struct smb2_element *el)
+{
+    struct cursor *c = &el->body;
+    cur_seek(c, SMB2_HEADER_LEN + 4);
+    uint16_t revision = cur_le16(c);
+    const char *name = smb2_dialect_name(revision);
+    if (cur_ok(c) && el->hdr.status == NT_STATUS_SUCCESS && name != NULL) {
+        memcpy(st->dialect, name, strlen(name) + 1);
+    }
+}
+
+static void complete_response(struct smb_state *st, struct smb2_element *el,
+                              struct smb_pending *p)
+{
+    switch (el->hdr.command) {
+    case SMB2_SESSION_SETUP:
+        session_setup_response(st, el, p);
+        break;
+    case SMB2_LOGOFF:
+        if (el->hdr.status == NT_STATUS_SUCCESS) {
+            smb_session_drop(st, p->session_id);
+        }
+        break;
+    case SMB2_TREE_CONNECT:
+        tree_connect_response(st, el, p);
+        break;
+    case SMB2_TREE_DISCONNECT:
+        if (el->hdr.status == NT_STATUS_SUCCESS) {
+            smb_tree_drop(st, p->session_id, p->tree_id);
+        }
+        break;
+    case SMB2_CREATE:
+        create_response(st, el, p);
+        break;
+    case SMB2_READ:
+        read_response(st, el, p);
+        break;
+    case SMB2_IOCTL:
+        ioctl_response(st, el, p);
+        break;
+    default:
+        break;
+    }
+}
+
+static void dispatch_response(struct smb_state *st, struct smb2_element *el)
+{
+    if (el->hdr.command == SMB2_NEGOTIATE) {
+        negotiate_response(st, el);
+        return;
+    }
+    struct smb_pending *p = smb_pending_find(st, el->hdr.message_id, el->hdr.async_id);
+    if (p == NULL) {
+        return;
+    }
+    if (p->command != el->hdr.command) {
+        CTR_INC("smb2.response_mismatch");
+        smb_pending_done(p);
+        return;
+    }
+    if ((el->hdr.flags & SMB2_FLAGS_ASYNC_COMMAND) != 0 && el->hdr.status == NT_STATUS_PENDING) {
+        /* Interim response: the final one carries the same AsyncId. */
+        p->async_id = el->hdr.async_id;
+        return;
+    }
+    complete_response(st, el, p);
+    smb_pending_done(p);
+}
+
+/* ---- message framing: compound chains and transforms ---- */
+
+static void count_transform(struct smb_state *st, struct cursor *c)
+{
+    cur_seek(c, 44);
+    uint64_t session_id = cur_le64(c);
+    CTR_INC("smb2.encrypted");
+    if (!cur_ok(c)) {
+        CTR_INC("smb2.malformed");
+        return;
+    }
+    struct smb_session *sess = smb_session_get(st, session_id, false);
+    if (sess != NULL && !sess->encrypted_seen) {
+        sess->encrypted_seen = true;
+        CTR_INC("smb2.encrypted_sessions");
+    }
+}
+
+/*
+ * Walks a compound chain by NextCommand. Each NextCommand must be at least a
+ * header long and 8-byte aligned, so offsets strictly increase and the walk
+ * ends; an element pointing past the bytes delivered ends the walk.
+ */
+static void walk_compound(struct smb_state *st, bool from_client, struct cursor *msg,
+                          size_t total_len, const struct pkt_meta *pm)
+{
+    size_t off = 0;
+    struct smb2_element prev = {0};
+    bool has_prev = false;
+
+    for (unsigned n = 0; n < SMB2_COMPOUND_MAX; n++) {
+        struct smb2_element el = {.from_client = from_client, .pm = pm};
+        enum wa_status rc = smb2_parse_header(msg->base + off, msg->len - off, &el.hdr);
+        if (rc != WA_OK) {
+            ctr_add(rc == WA_NEED_MORE ? "smb2.truncated" : "smb2.malformed", 1);
+            return;
+        }
+        uint32_t next = el.hdr.next_command;
+        size_t el_len = next != 0 ? next : msg->len - off;
+        if (next != 0 && (next < SMB2_HEADER_LEN || next % 8 != 0)) {
+            CTR_INC("smb2.malformed");
+            return;
+        }
+        el.cut = off + el_len > msg->len || (next == 0 && total_len > msg->len);
+        cur_init(&el.body, msg->base + off, WA_MIN(el_len, msg->len - off));
+        if (n > 0 && (el.hdr.flags & SMB2_FLAGS_RELATED_OPERATIONS) != 0) {
+            el.hdr.session_id = prev.hdr.session_id;
+            el.hdr.tree_id = prev.hdr.tree_id;
+            CTR_INC("smb2.related");
+        }
+        if (is_response(&el)) {
+            dispatch_response(st, &el);
+        } else {
+            dispatch_request(st, &el, prev.file_id, has_prev && prev.has_file_id);
+        }
+        CTR_INC("smb2.messages");
+        if (next == 0 || el.cut) {
+            return;
+        }
+        prev = el;
+        has_prev = true;
+        off += next;
+    }
+    CTR_INC("smb2.compound_limit");
+}
+
+void smb2_dissect_message(struct smb_state *st, bool from_client, const uint8_t *msg, size_t len,
+                          size_t total_len, const struct pkt_meta *pm)
+{
+    struct cursor c;
+    cur_init(&c, msg, len);
+    uint32_t magic = cur_le32(&c);
+    if (!cur_ok(&c)) {
+        CTR_INC("smb2.truncated");
+        return;
+    }
+    st->version = SMB_VERSION_2;
+    switch (magic) {
+    case SMB2_MAGIC:
+        cur_seek(&c, 0);
+        walk_compound(st, from_client, &c, total_len, pm);
+        break;
+    case SMB2_TRANSFORM_MAGIC:
+        count_transform(st, &c);
+        break;
+    case SMB2_COMPRESSED_MAGIC:
+        /* NOTE: compressed payloads are not decompressed, so their commands are not seen. */
+        CTR_INC("smb2.compressed");
+        break;
+    default:
+        CTR_INC("smb2.malformed");
+        break;
+    }
+}

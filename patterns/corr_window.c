@@ -1,0 +1,747 @@
+/*
+ * Sliding time windows of the Sigma correlation types event_count,
+ * value_count, temporal and temporal_ordered, kept per group-by value.
+ *
+ * Windows slide over event times, not over clock-aligned buckets: a
+ * correlation fires when its condition holds over some span no longer than
+ * the timespan, and a span longer than the timespan never counts. After a
+ * correlation fires, its group starts empty, so each alert uses fresh events.
+ *
+ * Conditions with only a lower bound (gt, gte) fire as soon as they hold.
+ * Conditions with an upper bound (lt, lte, eq, neq) can only be decided when
+ * a window ends, so they are evaluated for the window that starts at each
+ * group's oldest event once the stream has moved past its end (or at the end
+ * of input).
+ *
+ * Memory is bounded: at most wa_opts.corr_max_groups groups per correlation
+ * (the least recently updated group is evicted, counted in
+ * corr.groups_evicted), at most CORR_GROUP_ENTRIES_MAX events per group and
+ * CORR_GROUP_VALUES_MAX alert values per group. Groups idle for longer than
+ * the timespan plus the out-of-order tolerance are dropped.
+ */
+#include "sigma.h"
+
+#include <ctype.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../sensor/counters.h"
+#include "../sensor/options.h"
+
+struct corr_entry {
+    int64_t time_us;
+    uint32_t step;
+    char *value;               /* value_count: lower-cased counted value */
+    struct event_ref ref;
+};
+
+struct group_value {
+    int field;
+    char *text;
+};
+
+struct corr_group {
+    struct corr_group *hash_next;
+    struct corr_group *lru_prev;
+    struct corr_group *lru_next;
+    uint64_t hash;
+    char *key;
+    char **values;             /* group-by values as first seen */
+    int64_t last_time;
+    struct corr_entry *entries; /* sorted by time */
+    uint32_t entry_count;
+    uint32_t entry_cap;
+    int64_t *chain_start;      /* temporal_ordered: start of the best chain ending at each step */
+    struct group_value *vals;
+    uint32_t val_count;
+};
+
+struct corr_state {
+    uint32_t group_field_count; /* values per group (the rule's group-by length) */
+    struct corr_group **buckets;
+    uint32_t bucket_count;
+    uint32_t group_count;
+    struct corr_group *lru_head; /* least recently updated */
+    struct corr_group *lru_tail;
+    int64_t max_time;
+};
+
+#define CHAIN_UNSET INT64_MIN
+
+struct corr_state *corr_state_new(const struct corr_rule *rule)
+{
+    struct corr_state *st = calloc(1, sizeof(*st));
+    if (st == NULL) {
+        return NULL;
+    }
+    st->group_field_count = rule->group_count;
+    st->bucket_count = 64;
+    st->buckets = calloc(st->bucket_count, sizeof(*st->buckets));
+    if (st->buckets == NULL) {
+        free(st);
+        return NULL;
+    }
+    st->max_time = INT64_MIN;
+    return st;
+}
+
+static void entry_free(struct corr_entry *e)
+{
+    free(e->value);
+    e->value = NULL;
+}
+
+static void group_clear(struct corr_group *g)
+{
+    for (uint32_t i = 0; i < g->entry_count; i++) {
+        entry_free(&g->entries[i]);
+    }
+    g->entry_count = 0;
+    for (uint32_t i = 0; i < g->val_count; i++) {
+        free(g->vals[i].text);
+    }
+    g->val_count = 0;
+}
+
+static void group_free(struct corr_group *g, uint32_t group_count)
+{
+    group_clear(g);
+    for (uint32_t i = 0; i < group_count; i++) {
+        free(g->values[i]);
+    }
+    free(g->values);
+    free(g->entries);
+    free(g->chain_start);
+    free(g->vals);
+    free(g->key);
+    free(g);
+}
+
+void corr_state_free(struct corr_state *st)
+{
+    if (st == NULL) {
+        return;
+    }
+    struct corr_group *g = st->lru_head;
+    while (g != NULL) {
+        struct corr_group *next = g->lru_next;
+        group_free(g, st->group_field_count);
+        g = next;
+    }
+    free(st->buckets);
+    free(st);
+}
+
+/* ---- Group table -------------------------------------------------------- */
+
+static uint64_t hash_text(const char *s)
+{
+    uint64_t h = 1469598103934665603ULL;
+    for (; *s != '\0'; s++) {
+        h ^= (unsigned char)*s;
+        h *= 1099511628211ULL;
+    }
+    return h;
+}
+
+static void lru_unlink(struct corr_state *st, struct corr_group *g)
+{
+    if (g->lru_prev != NULL) {
+        g->lru_prev->lru_next = g->lru_next;
+    } else {
+        st->lru_head = g->lru_next;
+    }
+    if (g->lru_next != NULL) {
+        g->lru_next->lru_prev = g->lru_prev;
+    } else {
+        st->lru_tail = g->lru_prev;
+    }
+    g->lru_prev = g->lru_next = NULL;
+}
+
+static void lru_append(struct corr_state *st, struct corr_group *g)
+{
+    g->lru_prev = st->lru_tail;
+    g->lru_next = NULL;
+    if (st->lru_tail != NULL) {
+        st->lru_tail->lru_next = g;
+    } else {
+        st->lru_head = g;
+    }
+    st->lru_tail = g;
+}
+
+static void table_remove(struct corr_state *st, struct corr_group *g)
+{
+    struct corr_group **p = &st->buckets[g->hash & (st->bucket_count - 1)];
+    while (*p != NULL && *p != g) {
+        p = &(*p)->hash_next;
+    }
+    if (*p == g) {
+        *p = g->hash_next;
+    }
+    lru_unlink(st, g);
+    st->group_count--;
+}
+
+static void table_grow(struct corr_state *st)
+{
+    uint32_t count = st->bucket_count * 2;
+    struct corr_group **buckets = calloc(count, sizeof(*buckets));
+    if (buckets == NULL) {
+        return;
+    }
+    for (uint32_t i = 0; i < st->bucket_count; i++) {
+        struct corr_group *g = st->buckets[i];
+        while (g != NULL) {
+            struct corr_group *next = g->hash_next;
+            g->hash_next = buckets[g->hash & (count - 1)];
+            buckets[g->hash & (count - 1)] = g;
+            g = next;
+        }
+    }
+    free(st->buckets);
+    st->buckets = buckets;
+    st->bucket_count = count;
+}
+
+/* ---- Match field lookup ------------------------------------------------- */
+
+/* Returns a field of the match: from the event, or from a fired child's group-by values. */
+static const char *match_field(const struct corr_match *m, int field)
+{
+    if (m->ctx != NULL) {
+        size_t len = 0;
+        const char *v = fields_get(m->ctx, field, false, &len);
+        if (v != NULL) {
+            return v;
+        }
+    }
+    if (m->child != NULL) {
+        for (uint32_t g = 0; g < m->child->group_count; g++) {
+            if (m->child->group_fields[g] == field) {
+                return m->child_group_values[g];
+            }
+        }
+    }
+    return NULL;
+}
+
+static char *lower_dup(const char *s)
+{
+    char *out = strdup(s);
+    for (char *p = out; p != NULL && *p != '\0'; p++) {
+        *p = (char)tolower((unsigned char)*p);
+    }
+    return out;
+}
+
+/* ---- Firing ------------------------------------------------------------- */
+
+static json_t *build_values(struct corr_engine *engine, const struct corr_group *g)
+{
+    const struct field_table *fields = corr_engine_fields(engine);
+    json_t *obj = json_object();
+    for (uint32_t i = 0; i < g->val_count; i++) {
+        const char *name = fields->names[g->vals[i].field];
+        json_t *arr = json_object_get(obj, name);
+        if (arr == NULL) {
+            arr = json_array();
+            json_object_set_new(obj, name, arr);
+        }
+        json_array_append_new(arr, json_string(g->vals[i].text));
+    }
+    return obj;
+}
+
+/* Fires for entries [from, to] of g, then empties the group. */
+static void fire_range(struct corr_engine *engine, int ci, struct corr_group *g, uint32_t from,
+                       uint32_t to, int64_t count, struct match_ctx *ctx)
+{
+    uint32_t n = to - from + 1;
+    uint32_t kept = n < CORR_ALERT_EVENTS_MAX ? n : CORR_ALERT_EVENTS_MAX;
+    struct event_ref *refs = malloc((kept != 0 ? kept : 1) * sizeof(*refs));
+    if (refs == NULL) {
+        CTR_INC("corr.nomem");
+        group_clear(g);
+        return;
+    }
+    for (uint32_t i = 0; i < kept; i++) {
+        refs[i] = g->entries[from + i].ref;
+    }
+    json_t *values = build_values(engine, g);
+    corr_engine_fire(engine, ci, g->values, g->entries[from].time_us, g->entries[to].time_us,
+                     count, refs, kept, values, ctx);
+    json_decref(values);
+    free(refs);
+    group_clear(g);
+    if (g->chain_start != NULL) {
+        const struct corr_rule *rule = corr_engine_rule_at(engine, ci);
+        for (uint32_t s = 0; s < rule->step_count; s++) {
+            g->chain_start[s] = CHAIN_UNSET;
+        }
+    }
+}
+
+static bool bounds_hold(const struct corr_bounds *b, int64_t n)
+{
+    return (!b->has_min || n >= b->min) && (!b->has_max || n <= b->max) &&
+           (!b->has_neq || n != b->neq);
+}
+
+static bool bounds_monotone(const struct corr_bounds *b)
+{
+    return !b->has_max && !b->has_neq;
+}
+
+/* Counts what the condition measures over entries [from, to]. */
+static int64_t measure(const struct corr_rule *rule, const struct corr_group *g, uint32_t from,
+                       uint32_t to)
+{
+    if (rule->type == CORR_EVENT_COUNT || rule->type == CORR_VALUE_COUNT) {
+        return (int64_t)(to - from + 1); /* value_count keeps one entry per distinct value */
+    }
+    uint64_t seen = 0;
+    int64_t n = 0;
+    for (uint32_t i = from; i <= to; i++) {
+        uint64_t bit = g->entries[i].step < 64 ? 1ULL << g->entries[i].step : 0;
+        if ((seen & bit) == 0) {
+            seen |= bit;
+            n++;
+        }
+    }
+    return n;
+}
+
+/* First entry index whose time is at least t (entries are sorted). */
+static uint32_t lower_bound(const struct corr_group *g, int64_t t)
+{
+    uint32_t lo = 0;
+    uint32_t hi = g->entry_count;
+    while (lo < hi) {
+        uint32_t mid = lo + (hi - lo) / 2;
+        if (g->entries[mid].time_us < t) {
+            lo = mid + 1;
+        } else {
+            hi = mid;
+        }
+    }
+    return lo;
+}
+
+/*
+ * Upper-bounded conditions: evaluates the window that starts at the oldest
+ * entry once now is past its end (or always when closing_all), then drops
+ * that entry (or the whole window when it fired).
+ */
+static void close_windows(struct corr_engine *engine, int ci, struct corr_group *g, int64_t now,
+                          bool closing_all)
+{
+    const struct corr_rule *rule = corr_engine_rule_at(engine, ci);
+    int64_t span = rule->timespan_us;
+    while (g->entry_count > 0) {
+        int64_t start = g->entries[0].time_us;
+        if (!closing_all && now - start <= span + corr_engine_tolerance_us(engine)) {
+            return;
+        }
+        uint32_t end = lower_bound(g, start + span + 1);
+        int64_t n = measure(rule, g, 0, end - 1);
+        if (bounds_hold(&rule->bounds, n)) {
+            fire_range(engine, ci, g, 0, end - 1, n, NULL);
+            continue;
+        }
+        entry_free(&g->entries[0]);
+        memmove(&g->entries[0], &g->entries[1], (g->entry_count - 1) * sizeof(g->entries[0]));
+        g->entry_count--;
+    }
+}
+
+/* ---- Entries ------------------------------------------------------------ */
+
+static bool insert_entry(struct corr_group *g, const struct corr_entry *e, uint32_t *index)
+{
+    if (g->entry_count == CORR_GROUP_ENTRIES_MAX) {
+        entry_free(&g->entries[0]);
+        memmove(&g->entries[0], &g->entries[1], (g->entry_count - 1) * sizeof(g->entries[0]));
+        g->entry_count--;
+        CTR_INC("corr.entries_dropped");
+    }
+    if (g->entry_count == g->entry_cap) {
+        uint32_t cap = g->entry_cap != 0 ? g->entry_cap * 2 : 8;
+        struct corr_entry *grown = realloc(g->entries, cap * sizeof(*grown));
+        if (grown == NULL) {
+            return false;
+        }
+        g->entries = grown;
+        g->entry_cap = cap;
+    }
+    uint32_t i = g->entry_count;
+    while (i > 0 && g->entries[i - 1].time_us > e->time_us) {
+        g->entries[i] = g->entries[i - 1];
+        i--;
+    }
+    g->entries[i] = *e;
+    g->entry_count++;
+    *index = i;
+    return true;
+}
+
+static void remove_entry(struct corr_group *g, uint32_t i)
+{
+    entry_free(&g->entries[i]);
+    memmove(&g->entries[i], &g->entries[i + 1], (g->entry_count - i - 1) * sizeof(g->entries[0]));
+    g->entry_count--;
+}
+
+/* Drops entries too old to share a window with anything still to come. */
+static void prune_old(struct corr_group *g, int64_t horizon)
+{
+    uint32_t n = lower_bound(g, horizon);
+    for (uint32_t i = 0; i < n; i++) {
+        entry_free(&g->entries[i]);
+    }
+    if (n != 0) {
+        memmove(&g->entries[0], &g->entries[n], (g->entry_count - n) * sizeof(g->entries[0]));
+        g->entry_count -= n;
+    }
+}
+
+static void add_values(const struct corr_rule *rule, struct corr_group *g,
+                       const struct corr_match *m)
+{
+    for (uint32_t f = 0; f < rule->meta.value_field_count; f++) {
+        int field = rule->meta.value_fields[f];
+        const char *v = match_field(m, field);
+        if (v == NULL) {
+            continue;
+        }
+        bool seen = false;
+        for (uint32_t i = 0; i < g->val_count && !seen; i++) {
+            seen = g->vals[i].field == field && strcmp(g->vals[i].text, v) == 0;
+        }
+        if (seen) {
+            continue;
+        }
+        if (g->val_count == CORR_GROUP_VALUES_MAX) {
+            CTR_INC("corr.values_dropped");
+            continue;
+        }
+        if (g->vals == NULL) {
+            g->vals = calloc(CORR_GROUP_VALUES_MAX, sizeof(*g->vals));
+            if (g->vals == NULL) {
+                return;
+            }
+        }
+        g->vals[g->val_count].field = field;
+        g->vals[g->val_count].text = strdup(v);
+        if (g->vals[g->val_count].text != NULL) {
+            g->val_count++;
+        }
+    }
+}
+
+/* ---- Per-type updates --------------------------------------------------- */
+
+/* Largest count in a span of at most the timespan that contains entry k. */
+static void best_window(const struct corr_rule *rule, const struct corr_group *g, uint32_t k,
+                        uint32_t *from, uint32_t *to, int64_t *count)
+{
+    *count = 0;
+    for (uint32_t j = k; j < g->entry_count; j++) {
+        if (g->entries[j].time_us - g->entries[k].time_us > rule->timespan_us) {
+            break;
+        }
+        uint32_t i = lower_bound(g, g->entries[j].time_us - rule->timespan_us);
+        int64_t n = measure(rule, g, i, j);
+        if (n > *count) {
+            *count = n;
+            *from = i;
+            *to = j;
+        }
+    }
+}
+
+static bool twin_counted(const struct corr_group *g, const struct corr_match *m)
+{
+    if (m->ctx == NULL || m->ctx->ev->link == 0) {
+        return false;
+    }
+    for (uint32_t i = 0; i < g->entry_count; i++) {
+        if (g->entries[i].ref.seq == m->ctx->ev->link) {
+            return true;
+        }
+    }
+    return false;
+}
+
+static void add_counted(struct corr_engine *engine, int ci, struct corr_group *g, uint32_t step,
+                        const struct corr_match *m)
+{
+    const struct corr_rule *rule = corr_engine_rule_at(engine, ci);
+    struct corr_entry e = {.time_us = m->time_us, .step = step, .ref = m->refs[0]};
+    if (rule->type == CORR_VALUE_COUNT) {
+        const char *v = match_field(m, rule->value_field);
+        if (v == NULL) {
+            return;
+        }
+        e.value = lower_dup(v);
+        if (e.value == NULL) {
+            return;
+        }
+        for (uint32_t i = 0; i < g->entry_count; i++) {
+            if (strcmp(g->entries[i].value, e.value) == 0) {
+                if (g->entries[i].time_us > e.time_us) {
+                    free(e.value);
+                    return;
+                }
+                remove_entry(g, i);
+                break;
+            }
+        }
+    } else if (twin_counted(g, m)) {
+        CTR_INC("corr.twins_merged");
+        return;
+    }
+    uint32_t k = 0;
+    if (!insert_entry(g, &e, &k)) {
+        entry_free(&e);
+        CTR_INC("corr.nomem");
+        return;
+    }
+    add_values(rule, g, m);
+    if (!bounds_monotone(&rule->bounds)) {
+        close_windows(engine, ci, g, m->time_us, false);
+        return;
+    }
+    uint32_t from = 0;
+    uint32_t to = 0;
+    int64_t n = 0;
+    best_window(rule, g, k, &from, &to, &n);
+    if (bounds_hold(&rule->bounds, n)) {
+        fire_range(engine, ci, g, from, to, n, m->ctx);
+        return;
+    }
+    prune_old(g, g->entries[g->entry_count - 1].time_us - rule->timespan_us -
+                     corr_engine_tolerance_us(engine));
+}
+
+static void add_temporal(struct corr_engine *engine, int ci, struct corr_group *g, uint32_t step,
+                         const struct corr_match *m)
+{
+    const struct corr_rule *rule = corr_engine_rule_at(engine, ci);
+    for (uint32_t i = 0; i < g->entry_count; i++) {
+        if (g->entries[i].step == step) {
+            if (g->entries[i].time_us > m->time_us) {
+                return;
+            }
+            remove_entry(g, i);
+            break;
+        }
+    }
+    struct corr_entry e = {.time_us = m->time_us, .step = step, .ref = m->refs[0]};
+    uint32_t k = 0;
+    if (!insert_entry(g, &e, &k)) {
+        CTR_INC("corr.nomem");
+        return;
+    }
+    add_values(rule, g, m);
+    uint32_t from = 0;
+    uint32_t to = 0;
+    int64_t n = 0;
+    best_window(rule, g, k, &from, &to, &n);
+    if (bounds_hold(&rule->bounds, n)) {
+        fire_range(engine, ci, g, from, to, n, m->ctx);
+    }
+}
+
+/*
+ * temporal_ordered: chain_start[s] is the latest start time of a sequence of
+ * steps 0..s matched in order. A match of step s extends the chain of step
+ * s - 1 when that chain started no more than the timespan ago.
+ */
+static void add_ordered(struct corr_engine *engine, int ci, struct corr_group *g, uint32_t step,
+                        const struct corr_match *m)
+{
+    const struct corr_rule *rule = corr_engine_rule_at(engine, ci);
+    if (g->chain_start == NULL) {
+        g->chain_start = malloc(rule->step_count * sizeof(*g->chain_start));
+        if (g->chain_start == NULL) {
+            CTR_INC("corr.nomem");
+            return;
+        }
+        for (uint32_t s = 0; s < rule->step_count; s++) {
+            g->chain_start[s] = CHAIN_UNSET;
+        }
+    }
+    int64_t start = CHAIN_UNSET;
+    if (step == 0) {
+        start = m->time_us;
+    } else if (g->chain_start[step - 1] != CHAIN_UNSET &&
+               g->chain_start[step - 1] >= m->time_us - rule->timespan_us) {
+        start = g->chain_start[step - 1];
+    }
+    if (start == CHAIN_UNSET) {
+        return;
+    }
+    if (start > g->chain_start[step]) {
+        g->chain_start[step] = start;
+    }
+    struct corr_entry e = {.time_us = m->time_us, .step = step, .ref = m->refs[0]};
+    uint32_t k = 0;
+    if (!insert_entry(g, &e, &k)) {
+        CTR_INC("corr.nomem");
+        return;
+    }
+    add_values(rule, g, m);
+    if (step + 1 == rule->step_count) {
+        uint32_t from = lower_bound(g, start);
+        fire_range(engine, ci, g, from, g->entry_count - 1, (int64_t)rule->step_count, m->ctx);
+        return;
+    }
+    prune_old(g, m->time_us - rule->timespan_us - corr_engine_tolerance_us(engine));
+}
+
+/* ---- Entry points ------------------------------------------------------- */
+
+static void drop_group(struct corr_engine *engine, int ci, struct corr_group *g)
+{
+    const struct corr_rule *rule = corr_engine_rule_at(engine, ci);
+    if (!bounds_monotone(&rule->bounds)) {
+        close_windows(engine, ci, g, 0, true);
+    }
+    table_remove(rule->state, g);
+    group_free(g, rule->group_count);
+}
+
+void corr_window_advance(struct corr_engine *engine, int ci, int64_t now_us)
+{
+    const struct corr_rule *rule = corr_engine_rule_at(engine, ci);
+    struct corr_state *st = rule->state;
+    int64_t horizon = now_us - rule->timespan_us - corr_engine_tolerance_us(engine);
+    while (st->lru_head != NULL && st->lru_head->last_time < horizon) {
+        CTR_INC("corr.groups_expired");
+        drop_group(engine, ci, st->lru_head);
+    }
+}
+
+static struct corr_group *group_get(struct corr_engine *engine, int ci, char **values,
+                                    const char *key)
+{
+    const struct corr_rule *rule = corr_engine_rule_at(engine, ci);
+    struct corr_state *st = rule->state;
+    uint64_t h = hash_text(key);
+    for (struct corr_group *g = st->buckets[h & (st->bucket_count - 1)]; g != NULL;
+         g = g->hash_next) {
+        if (g->hash == h && strcmp(g->key, key) == 0) {
+            return g;
+        }
+    }
+    if (st->group_count >= wa_opts.corr_max_groups && st->lru_head != NULL) {
+        CTR_INC("corr.groups_evicted");
+        drop_group(engine, ci, st->lru_head);
+    }
+    struct corr_group *g = calloc(1, sizeof(*g));
+    if (g == NULL || (g->key = strdup(key)) == NULL) {
+        free(g);
+        return NULL;
+    }
+    g->values = values;
+    g->hash = h;
+    g->last_time = INT64_MIN;
+    g->hash_next = st->buckets[h & (st->bucket_count - 1)];
+    st->buckets[h & (st->bucket_count - 1)] = g;
+    lru_append(st, g);
+    st->group_count++;
+    if (st->group_count > st->bucket_count) {
+        table_grow(st);
+    }
+    return g;
+}
+
+/* Builds the group key and values of a match for step; returns NULL on allocation failure. */
+static char *group_key(const struct corr_rule *rule, uint32_t step, const struct corr_match *m,
+                       char ***values_out)
+{
+    char **values = calloc(rule->group_count != 0 ? rule->group_count : 1, sizeof(*values));
+    size_t len = 1;
+    for (uint32_t g = 0; values != NULL && g < rule->group_count; g++) {
+        const char *v = match_field(m, rule->group_fields[(size_t)step * rule->group_count + g]);
+        values[g] = strdup(v != NULL ? v : "");
+        len += strlen(values[g] != NULL ? values[g] : "") + 1;
+    }
+    char *key = values != NULL ? malloc(len) : NULL;
+    if (key == NULL) {
+        for (uint32_t g = 0; values != NULL && g < rule->group_count; g++) {
+            free(values[g]);
+        }
+        free(values);
+        return NULL;
+    }
+    size_t o = 0;
+    for (uint32_t g = 0; g < rule->group_count; g++) {
+        for (const char *p = values[g] != NULL ? values[g] : ""; *p != '\0'; p++) {
+            key[o++] = (char)tolower((unsigned char)*p);
+        }
+        key[o++] = '\x1f';
+    }
+    key[o] = '\0';
+    *values_out = values;
+    return key;
+}
+
+void corr_window_add(struct corr_engine *engine, int ci, uint32_t step,
+                     const struct corr_match *m)
+{
+    const struct corr_rule *rule = corr_engine_rule_at(engine, ci);
+    struct corr_state *st = rule->state;
+    if (st->max_time != INT64_MIN && m->time_us < st->max_time - corr_engine_tolerance_us(engine)) {
+        CTR_INC("corr.late_events");
+    }
+    if (m->time_us > st->max_time) {
+        st->max_time = m->time_us;
+    }
+    corr_window_advance(engine, ci, st->max_time);
+    char **values = NULL;
+    char *key = group_key(rule, step, m, &values);
+    if (key == NULL) {
+        CTR_INC("corr.nomem");
+        return;
+    }
+    struct corr_group *g = group_get(engine, ci, values, key);
+    free(key);
+    if (g == NULL) {
+        CTR_INC("corr.nomem");
+        return;
+    }
+    if (g->values != values) {
+        for (uint32_t i = 0; i < rule->group_count; i++) {
+            free(values[i]);
+        }
+        free(values);
+    }
+    if (m->time_us > g->last_time) {
+        g->last_time = m->time_us;
+    }
+    lru_unlink(st, g);
+    lru_append(st, g);
+    switch (rule->type) {
+    case CORR_EVENT_COUNT:
+    case CORR_VALUE_COUNT:
+        add_counted(engine, ci, g, step, m);
+        break;
+    case CORR_TEMPORAL:
+        add_temporal(engine, ci, g, step, m);
+        break;
+    case CORR_TEMPORAL_ORDERED:
+        add_ordered(engine, ci, g, step, m);
+        break;
+    }
+}
+
+void corr_window_finish(struct corr_engine *engine, int ci)
+{
+    const struct corr_rule *rule = corr_engine_rule_at(engine, ci);
+    while (rule->state != NULL && rule->state->lru_head != NULL) {
+        drop_group(engine, ci, rule->state->lru_head);
+    }
+}

@@ -1,0 +1,215 @@
+/*
+ * Helpers shared by the SMB unit tests: a sink that keeps emitted events, a
+ * connection to feed, and little-endian writers for building messages.
+ */
+#ifndef WA_SMB_TEST_UTIL_H
+#define WA_SMB_TEST_UTIL_H
+
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../dissectors/proto.h"
+#include "../sensor/counters.h"
+#include "../sensor/event.h"
+
+#define TEST_EVENTS_MAX 64
+
+struct test_events {
+    struct event *items[TEST_EVENTS_MAX];
+    size_t count;
+    size_t dropped;
+};
+
+static inline void test_events_emit(void *arg, struct event *ev)
+{
+    struct test_events *events = arg;
+    if (events->count < TEST_EVENTS_MAX) {
+        events->items[events->count++] = ev;
+    } else {
+        events->dropped++;
+        event_free(ev);
+    }
+}
+
+static inline void test_events_clear(struct test_events *events)
+{
+    for (size_t i = 0; i < events->count; i++) {
+        event_free(events->items[i]);
+    }
+    events->count = 0;
+    events->dropped = 0;
+}
+
+/* Returns the n-th (0-based) collected event with event_id, or NULL. */
+static inline struct event *test_events_find(const struct test_events *events, uint32_t event_id,
+                                             size_t n)
+{
+    for (size_t i = 0; i < events->count; i++) {
+        if (events->items[i]->event_id == event_id && n-- == 0) {
+            return events->items[i];
+        }
+    }
+    return NULL;
+}
+
+static inline size_t test_events_count(const struct test_events *events, uint32_t event_id)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < events->count; i++) {
+        n += events->items[i]->event_id == event_id;
+    }
+    return n;
+}
+
+static inline void test_meta_init(struct conn_meta *meta, struct test_events *events)
+{
+    memset(meta, 0, sizeof(*meta));
+    memcpy(meta->client_addr, "10.0.0.5", sizeof("10.0.0.5"));
+    memcpy(meta->server_addr, "10.0.0.6", sizeof("10.0.0.6"));
+    meta->client_port = 50000;
+    meta->server_port = 445;
+    meta->input = "unit";
+    meta->sink.emit = test_events_emit;
+    meta->sink.arg = events;
+}
+
+/* A growable message under construction; writers append little-endian values. */
+struct test_buf {
+    uint8_t data[4096];
+    size_t len;
+};
+
+static inline void tb_u8(struct test_buf *b, uint8_t v)
+{
+    b->data[b->len++] = v;
+}
+
+static inline void tb_le16(struct test_buf *b, uint16_t v)
+{
+    tb_u8(b, (uint8_t)(v & 0xff));
+    tb_u8(b, (uint8_t)(v >> 8));
+}
+
+static inline void tb_le32(struct test_buf *b, uint32_t v)
+{
+    tb_le16(b, (uint16_t)(v & 0xffff));
+    tb_le16(b, (uint16_t)(v >> 16));
+}
+
+static inline void tb_le64(struct test_buf *b, uint64_t v)
+{
+    tb_le32(b, (uint32_t)(v & 0xffffffffu));
+    tb_le32(b, (uint32_t)(v >> 32));
+}
+
+static inline void tb_bytes(struct test_buf *b, const void *p, size_t n)
+{
+    if (n == 0) {
+        return;
+    }
+    memcpy(b->data + b->len, p, n);
+    b->len += n;
+}
+
+static inline void tb_zeros(struct test_buf *b, size_t n)
+{
+    memset(b->data + b->len, 0, n);
+    b->len += n;
+}
+
+/* Appends ASCII text as UTF-16LE without a terminator; returns its byte length. */
+static inline uint16_t tb_utf16(struct test_buf *b, const char *text)
+{
+    size_t n = strlen(text);
+    for (size_t i = 0; i < n; i++) {
+        tb_le16(b, (uint8_t)text[i]);
+    }
+    return (uint16_t)(n * 2);
+}
+
+static inline void tb_set_le16(struct test_buf *b, size_t at, uint16_t v)
+{
+    b->data[at] = (uint8_t)(v & 0xff);
+    b->data[at + 1] = (uint8_t)(v >> 8);
+}
+
+static inline void tb_set_le32(struct test_buf *b, size_t at, uint32_t v)
+{
+    tb_set_le16(b, at, (uint16_t)(v & 0xffff));
+    tb_set_le16(b, at + 2, (uint16_t)(v >> 16));
+}
+
+/*
+ * Builds an NTLMSSP AUTHENTICATE (MS-NLMP 2.2.1.3) with Unicode names and an
+ * NT response of nt_len bytes; returns its length in out.
+ */
+static inline size_t test_ntlm_authenticate(uint8_t *out, const char *domain, const char *user,
+                                            const char *workstation, uint16_t nt_len)
+{
+    struct test_buf b = {.len = 0};
+    const char *names[3] = {domain, user, workstation};
+    size_t payload = 72;
+    tb_bytes(&b, "NTLMSSP", 8);
+    tb_le32(&b, 3);
+    /* LmChallengeResponseFields: empty */
+    tb_le16(&b, 0);
+    tb_le16(&b, 0);
+    tb_le32(&b, (uint32_t)payload);
+    /* NtChallengeResponseFields */
+    tb_le16(&b, nt_len);
+    tb_le16(&b, nt_len);
+    tb_le32(&b, (uint32_t)payload);
+    payload += nt_len;
+    for (size_t i = 0; i < 3; i++) {
+        uint16_t len = (uint16_t)(strlen(names[i]) * 2);
+        tb_le16(&b, len);
+        tb_le16(&b, len);
+        tb_le32(&b, (uint32_t)payload);
+        payload += len;
+    }
+    /* EncryptedRandomSessionKeyFields: empty */
+    tb_le16(&b, 0);
+    tb_le16(&b, 0);
+    tb_le32(&b, (uint32_t)payload);
+    tb_le32(&b, 0xe2888215u); /* NegotiateFlags, NTLMSSP_NEGOTIATE_UNICODE set */
+    tb_zeros(&b, 8);          /* Version */
+    tb_zeros(&b, nt_len);
+    for (size_t i = 0; i < 3; i++) {
+        tb_utf16(&b, names[i]);
+    }
+    memcpy(out, b.data, b.len);
+    return b.len;
+}
+
+/* Builds an NTLMSSP CHALLENGE whose target info names the server; returns its length. */
+static inline size_t test_ntlm_challenge(uint8_t *out, const char *nb_computer,
+                                         const char *dns_computer)
+{
+    struct test_buf b = {.len = 0};
+    struct test_buf info = {.len = 0};
+    tb_le16(&info, 1); /* MsvAvNbComputerName */
+    tb_le16(&info, (uint16_t)(strlen(nb_computer) * 2));
+    tb_utf16(&info, nb_computer);
+    tb_le16(&info, 3); /* MsvAvDnsComputerName */
+    tb_le16(&info, (uint16_t)(strlen(dns_computer) * 2));
+    tb_utf16(&info, dns_computer);
+    tb_le32(&info, 0); /* MsvAvEOL */
+
+    tb_bytes(&b, "NTLMSSP", 8);
+    tb_le32(&b, 2);
+    tb_le16(&b, 0); /* TargetNameFields: empty */
+    tb_le16(&b, 0);
+    tb_le32(&b, 56);
+    tb_le32(&b, 0xe2898215u);
+    tb_zeros(&b, 8 + 8); /* ServerChallenge, Reserved */
+    tb_le16(&b, (uint16_t)info.len);
+    tb_le16(&b, (uint16_t)info.len);
+    tb_le32(&b, 56);
+    tb_zeros(&b, 8); /* Version */
+    tb_bytes(&b, info.data, info.len);
+    memcpy(out, b.data, b.len);
+    return b.len;
+}
+
+#endif
