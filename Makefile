@@ -101,6 +101,7 @@ lab-check: all
 
 bench: all
 	scripts/bench.sh
+	scripts/bench-logs.sh
 
 format-check:
 	clang-format --dry-run --Werror $(wildcard sensor/*.[ch] dissectors/*.[ch] patterns/*.[ch])

@@ -1,5 +1,5 @@
 /*
- * DCE-RPC connection-oriented dissector (C706 chapter 12, MS-RPCE 2.2.2):
+ * DCE-RPC connection-oriented dissector (C706 chapter 12 and MS-RPCE):
  * PDU reassembly from a byte stream, presentation contexts, fragment joining
  * per call id, request/response matching and argument decoding. Events are
  * built in rpc_events.c.
@@ -21,6 +21,7 @@
 #include "../sensor/counters.h"
 #include "../sensor/options.h"
 #include "ndr.h"
+#include "ntlmssp.h"
 #include "rpc_events.h"
 #include "rpc_ops.h"
 
@@ -33,7 +34,10 @@
 /* frag_length is 16 bits, so no PDU is longer than this. */
 #define DCERPC_PDU_MAX 65535u
 
-/* Transfer syntaxes (MS-RPCE 2.2.4.12 and 3.3.1.5.3): NDR64, and the prefix of bind time feature negotiation. */
+/*
+ * The NDR64 transfer syntax, and the if_uuid prefix that marks a bind time
+ * feature negotiation context (MS-RPCE 3.3.1.5.3).
+ */
 static const char NDR64_SYNTAX[] = "71710533-beba-4937-8319-b5dbef9ccc36";
 static const char BIND_FEATURE_SYNTAX_PREFIX[] = "6cb71c2c-9812-4540-";
 
@@ -72,11 +76,11 @@ struct dcerpc_handle_label {
     char label[256];
 };
 
-/* One direction of the byte stream: the start of a PDU not yet complete. */
+/* Reassembly state of one direction of the byte stream. */
 struct dcerpc_direction {
     uint8_t *partial; /* DCERPC_PDU_MAX bytes, allocated on first use */
     size_t len;
-    bool resync;      /* bytes were lost: skip to the next plausible header */
+    bool resync; /* bytes were lost: skip to the next plausible header */
 };
 
 struct dcerpc_stream {
@@ -87,7 +91,8 @@ struct dcerpc_stream {
     struct rpc_bind_info binds[DCERPC_BINDS_MAX];
     struct dcerpc_call calls[DCERPC_CALLS_MAX];
     struct dcerpc_handle_label handles[DCERPC_HANDLES_MAX];
-    uint64_t clock; /* ticks per PDU, orders entries for eviction */
+    uint64_t clock;  /* ticks per PDU, orders entries for eviction */
+    size_t buffered; /* bytes allocated for joined stubs of all calls */
     const struct pkt_meta *pm;
 };
 
@@ -138,8 +143,8 @@ void dcerpc_format_uuid(const uint8_t wire[16], bool big_endian, char text[37])
     uint16_t d2 = rd16(&c, big_endian);
     uint16_t d3 = rd16(&c, big_endian);
     const uint8_t *d4 = cur_view(&c, 8);
-    snprintf(text, 37, "%08x-%04x-%04x-%02x%02x-%02x%02x%02x%02x%02x%02x", d1, d2, d3, d4[0],
-             d4[1], d4[2], d4[3], d4[4], d4[5], d4[6], d4[7]);
+    snprintf(text, 37, "%08x-%04x-%04x-%02x%02x-%02x%02x%02x%02x%02x%02x", d1, d2, d3, d4[0], d4[1],
+             d4[2], d4[3], d4[4], d4[5], d4[6], d4[7]);
 }
 
 /* Reads a 16-byte UUID and a 16+16-bit version (p_syntax_id_t) from c. */
@@ -188,23 +193,37 @@ struct dcerpc_stream *dcerpc_stream_new(const struct dcerpc_endpoint *ep)
     return st;
 }
 
-static void buffer_free(struct dcerpc_buffer *b)
+/* Releases a joined stub and returns its allocation to the stream's budget. */
+static void buffer_free(struct dcerpc_stream *st, struct dcerpc_buffer *b)
 {
+    st->buffered -= b->cap;
     free(b->data);
     memset(b, 0, sizeof(*b));
 }
 
-/* Appends len bytes, growing up to wa_opts.rpc_fragment_max; past it the stub is marked overflowed. */
-static void buffer_append(struct dcerpc_buffer *b, const uint8_t *data, size_t len)
+/* Drops a stub that can no longer be joined whole, so it is never decoded. */
+static void buffer_abandon(struct dcerpc_stream *st, struct dcerpc_buffer *b)
 {
-    if (b->overflow) {
+    buffer_free(st, b);
+    b->overflow = true;
+}
+
+/*
+ * Appends len bytes to a joined stub. One stub may reach wa_opts.rpc_fragment_max
+ * bytes and all stubs of the stream together twice that, so a flood of
+ * fragments over many call ids is capped too. Past a cap the stub is
+ * abandoned and counted under dcerpc.fragment_limit.
+ */
+static void buffer_append(struct dcerpc_stream *st, struct dcerpc_buffer *b, const uint8_t *data,
+                          size_t len)
+{
+    size_t max = wa_opts.rpc_fragment_max;
+    if (b->overflow || len == 0) {
         return;
     }
-    if (len > wa_opts.rpc_fragment_max || b->len > wa_opts.rpc_fragment_max - len) {
+    if (len > max || b->len > max - len) {
         CTR_INC("dcerpc.fragment_limit");
-        b->overflow = true;
-        buffer_free(b);
-        b->overflow = true;
+        buffer_abandon(st, b);
         return;
     }
     if (b->len + len > b->cap) {
@@ -212,14 +231,19 @@ static void buffer_append(struct dcerpc_buffer *b, const uint8_t *data, size_t l
         while (cap < b->len + len) {
             cap *= 2;
         }
-        cap = WA_MIN(cap, (size_t)wa_opts.rpc_fragment_max);
+        cap = WA_MIN(cap, max);
+        if (st->buffered - b->cap + cap > 2 * max) {
+            CTR_INC("dcerpc.fragment_limit");
+            buffer_abandon(st, b);
+            return;
+        }
         uint8_t *grown = realloc(b->data, cap);
         if (grown == NULL) {
             CTR_INC("dcerpc.nomem");
-            buffer_free(b);
-            b->overflow = true;
+            buffer_abandon(st, b);
             return;
         }
+        st->buffered += cap - b->cap;
         b->data = grown;
         b->cap = cap;
     }
@@ -227,15 +251,15 @@ static void buffer_append(struct dcerpc_buffer *b, const uint8_t *data, size_t l
     b->len += len;
 }
 
-/* Emits the call's events (answered or not) and frees its slot. */
+/* Emits the call's events, with or without a response, and frees its slot. */
 static void call_finish(struct dcerpc_stream *st, struct dcerpc_call *call)
 {
     if (!call->info.answered) {
         CTR_INC("dcerpc.request_unanswered");
     }
     rpc_events_call_emit(&st->peer, &call->info);
-    buffer_free(&call->request);
-    buffer_free(&call->response);
+    buffer_free(st, &call->request);
+    buffer_free(st, &call->response);
     memset(call, 0, sizeof(*call));
 }
 
@@ -364,7 +388,7 @@ static void handle_label_store(struct dcerpc_stream *st, const uint8_t handle[RP
 
 /* ---- PDU bodies ---- */
 
-/* Where the stub of a request or response lies, and the auth trailer facts. */
+/* Location of the stub in a request or response PDU, and the fields of its auth trailer. */
 struct dcerpc_body {
     const uint8_t *stub;
     size_t stub_len;
@@ -403,8 +427,8 @@ static bool body_locate(const struct dcerpc_header *h, const uint8_t *pdu, size_
 }
 
 /* Decodes the arguments of a complete clear request stub into call->info.args. */
-static void request_decode(struct dcerpc_stream *st, struct dcerpc_call *call,
-                           const uint8_t *stub, size_t len, bool big_endian)
+static void request_decode(struct dcerpc_stream *st, struct dcerpc_call *call, const uint8_t *stub,
+                           size_t len, bool big_endian)
 {
     struct dcerpc_call_info *info = &call->info;
     if (info->iface == NULL || info->args == NULL) {
@@ -426,8 +450,8 @@ static void request_decode(struct dcerpc_stream *st, struct dcerpc_call *call,
         call->handle_in_set = true;
         memcpy(call->handle_in, op.handle_in, RPC_HANDLE_LEN);
         const char *label = handle_label_find(st, op.handle_in);
-        if (label != NULL && rpc_ops_apply_handle_label(info->iface->id, info->args, label) !=
-                                 WA_OK) {
+        if (label != NULL &&
+            rpc_ops_apply_handle_label(info->iface->id, info->args, label) != WA_OK) {
             CTR_INC("rpc.field_dropped");
         }
     }
@@ -445,7 +469,10 @@ static struct dcerpc_call *request_begin(struct dcerpc_stream *st, const struct 
     info->time_us = st->pm->time_us;
     info->frame = st->pm->frame;
     if (first) {
-        /* Only a first fragment is trusted to start a call: after a gap, no interface or opnum. */
+        /*
+         * Only a first fragment names the call. After a gap, a later fragment
+         * gets no interface or opnum rather than a guess.
+         */
         info->named = true;
         info->opnum = opnum;
         info->context_id = context_id;
@@ -504,14 +531,14 @@ static void handle_request(struct dcerpc_stream *st, const struct dcerpc_header 
     if (decodable && first && last) {
         request_decode(st, call, body.stub, body.stub_len, h->big_endian);
     } else if (decodable) {
-        buffer_append(&call->request, body.stub, body.stub_len);
+        buffer_append(st, &call->request, body.stub, body.stub_len);
         if (last && !call->request.overflow) {
             request_decode(st, call, call->request.data, call->request.len, h->big_endian);
         }
     }
     if (last) {
         call->request_complete = true;
-        buffer_free(&call->request);
+        buffer_free(st, &call->request);
     }
 }
 
@@ -528,8 +555,8 @@ static void response_status(struct dcerpc_call_info *info, const uint8_t *stub, 
     info->status_known = true;
 }
 
-static void response_decode(struct dcerpc_stream *st, struct dcerpc_call *call,
-                            const uint8_t *stub, size_t len, bool big_endian)
+static void response_decode(struct dcerpc_stream *st, struct dcerpc_call *call, const uint8_t *stub,
+                            size_t len, bool big_endian)
 {
     struct dcerpc_call_info *info = &call->info;
     response_status(info, stub, len, big_endian);
@@ -572,13 +599,13 @@ static void handle_response(struct dcerpc_stream *st, const struct dcerpc_header
     struct dcerpc_call_info *info = &call->info;
     if (first) {
         info->response_frame = st->pm->frame;
-        buffer_free(&call->response);
+        buffer_free(st, &call->response);
     }
     bool sealed = h->auth_length != 0 && body.auth_level == DCERPC_AUTH_LEVEL_PRIVACY;
     info->sealed = info->sealed || sealed;
     if (!last) {
         if (!sealed) {
-            buffer_append(&call->response, body.stub, body.stub_len);
+            buffer_append(st, &call->response, body.stub, body.stub_len);
         }
         return;
     }
@@ -591,7 +618,7 @@ static void handle_response(struct dcerpc_stream *st, const struct dcerpc_header
     } else if (first) {
         response_decode(st, call, body.stub, body.stub_len, h->big_endian);
     } else {
-        buffer_append(&call->response, body.stub, body.stub_len);
+        buffer_append(st, &call->response, body.stub, body.stub_len);
         if (!call->response.overflow) {
             response_decode(st, call, call->response.data, call->response.len, h->big_endian);
         }
@@ -657,8 +684,7 @@ static size_t bind_slot(struct dcerpc_stream *st)
     return oldest;
 }
 
-static void handle_bind(struct dcerpc_stream *st, const struct dcerpc_header *h,
-                        const uint8_t *pdu)
+static void handle_bind(struct dcerpc_stream *st, const struct dcerpc_header *h, const uint8_t *pdu)
 {
     struct cursor c;
     cur_init(&c, pdu, h->frag_length);
@@ -693,9 +719,8 @@ static void handle_bind(struct dcerpc_stream *st, const struct dcerpc_header *h,
     CTR_INC("dcerpc.bind");
 }
 
-/* Finds the pending bind an ack answers: same call id, else the only one pending. */
-static struct rpc_bind_info *bind_match(struct dcerpc_stream *st, uint32_t call_id,
-                                        size_t *slot)
+/* Finds the pending bind that an ack belongs to, by call id. */
+static struct rpc_bind_info *bind_match(struct dcerpc_stream *st, uint32_t call_id, size_t *slot)
 {
     for (size_t i = 0; i < DCERPC_BINDS_MAX; i++) {
         if (st->bind_pending[i] && st->binds[i].call_id == call_id) {
@@ -749,7 +774,7 @@ static void handle_bind_ack(struct dcerpc_stream *st, const struct dcerpc_header
     size_t slot = 0;
     struct rpc_bind_info *bind = bind_match(st, h->call_id, &slot);
     if (bind == NULL) {
-        /* The bind was not captured: report the results, but no context can be bound. */
+        /* The bind was not captured, so the results are reported but bind no context. */
         CTR_INC("dcerpc.bind_ack_unmatched");
         slot = bind_slot(st);
         bind = &st->binds[slot];
@@ -788,13 +813,43 @@ static void handle_bind_nak(struct dcerpc_stream *st, const struct dcerpc_header
     bind_finish(st, slot);
 }
 
-/* An orphaned PDU abandons a call: report it as sent but unanswered. */
+/* An orphaned PDU abandons a call, which is reported as sent but unanswered. */
 static void handle_orphaned(struct dcerpc_stream *st, const struct dcerpc_header *h)
 {
     CTR_INC("dcerpc.orphaned");
     struct dcerpc_call *call = call_find(st, h->call_id);
     if (call != NULL) {
         call_finish(st, call);
+    }
+}
+
+/*
+ * Fills caller names that the transport left unknown (always the case over
+ * TCP) from the NTLMSSP message in the auth trailer of a bind, alter_context,
+ * auth3 or their acks: the AUTHENTICATE message names the user, the
+ * CHALLENGE message the server.
+ */
+static void auth_learn_identity(struct dcerpc_stream *st, const struct dcerpc_header *h,
+                                const uint8_t *pdu)
+{
+    if (h->auth_length == 0) {
+        return;
+    }
+    struct ntlm_info info;
+    const uint8_t *auth_value = pdu + h->frag_length - h->auth_length;
+    if (ntlm_parse_blob(auth_value, h->auth_length, &info) != WA_OK ||
+        info.mech != NTLM_MECH_NTLMSSP) {
+        return;
+    }
+    struct dcerpc_peer *peer = &st->peer;
+    if (info.message_type == 3 && info.user[0] != '\0' && peer->user[0] == '\0') {
+        copy_text(peer->user, sizeof(peer->user), info.user);
+        copy_text(peer->domain, sizeof(peer->domain), info.domain);
+        copy_text(peer->workstation, sizeof(peer->workstation), info.workstation);
+        CTR_INC("dcerpc.ntlm_user");
+    } else if (info.message_type == 2 && info.nb_computer[0] != '\0' && peer->computer[0] == '\0') {
+        copy_text(peer->computer, sizeof(peer->computer), info.nb_computer);
+        CTR_INC("dcerpc.ntlm_computer");
     }
 }
 
@@ -805,7 +860,11 @@ static void pdu_dispatch(struct dcerpc_stream *st, const struct dcerpc_header *h
     st->clock++;
     CTR_INC("dcerpc.pdus");
     if (h->drep[1] != 0) {
-        CTR_INC("dcerpc.non_ascii_drep"); /* EBCDIC or non-IEEE floats: names still decode */
+        /* EBCDIC characters or non-IEEE floats: narrow strings are still read as ASCII. */
+        CTR_INC("dcerpc.non_ascii_drep");
+    }
+    if (h->ptype >= DCERPC_BIND && h->ptype <= DCERPC_AUTH3) {
+        auth_learn_identity(st, h, pdu);
     }
     switch (h->ptype) {
     case DCERPC_REQUEST:
@@ -866,7 +925,7 @@ static size_t resync_offset(const uint8_t *data, size_t len)
     return len;
 }
 
-/* Consumes bytes that complete the partial PDU of dir; returns how many were used. */
+/* Consumes bytes that complete the partial PDU of dir and returns how many it used. */
 static size_t partial_fill(struct dcerpc_stream *st, struct dcerpc_direction *dir,
                            const uint8_t *data, size_t len)
 {
@@ -897,7 +956,7 @@ static size_t partial_fill(struct dcerpc_stream *st, struct dcerpc_direction *di
     return used;
 }
 
-/* Keeps the start of an incomplete PDU; returns false when memory runs out. */
+/* Keeps the start of an incomplete PDU. Returns false when memory runs out. */
 static bool partial_start(struct dcerpc_direction *dir, const uint8_t *data, size_t len)
 {
     if (dir->partial == NULL) {
@@ -912,8 +971,8 @@ static bool partial_start(struct dcerpc_direction *dir, const uint8_t *data, siz
     return true;
 }
 
-void dcerpc_stream_data(struct dcerpc_stream *st, bool from_client, const uint8_t *data,
-                        size_t len, const struct pkt_meta *pm)
+void dcerpc_stream_data(struct dcerpc_stream *st, bool from_client, const uint8_t *data, size_t len,
+                        const struct pkt_meta *pm)
 {
     struct dcerpc_direction *dir = &st->dirs[from_client ? 0 : 1];
     st->pm = pm;
@@ -930,7 +989,8 @@ void dcerpc_stream_data(struct dcerpc_stream *st, bool from_client, const uint8_
             data += skip;
             len -= skip;
             if (len < DCERPC_HEADER_LEN) {
-                return; /* NOTE: a header split across this call and the next is lost */
+                return; /* NOTE: after a gap, a header that straddles two deliveries is skipped with
+                           its PDU. */
             }
             dir->resync = false;
         }
@@ -961,7 +1021,7 @@ void dcerpc_stream_gap(struct dcerpc_stream *st, bool from_client)
     dir->len = 0;
     dir->resync = true;
     CTR_INC("dcerpc.gap");
-    /* A stub being joined in this direction has lost bytes: never decode it. */
+    /* A stub being joined in this direction has lost bytes, so it is abandoned. */
     for (size_t i = 0; i < DCERPC_CALLS_MAX; i++) {
         struct dcerpc_call *call = &st->calls[i];
         if (!call->used) {
@@ -969,8 +1029,7 @@ void dcerpc_stream_gap(struct dcerpc_stream *st, bool from_client)
         }
         struct dcerpc_buffer *b = from_client ? &call->request : &call->response;
         if (b->len != 0 || (from_client && !call->request_complete)) {
-            buffer_free(b);
-            b->overflow = true;
+            buffer_abandon(st, b);
         }
     }
 }

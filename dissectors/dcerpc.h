@@ -1,8 +1,8 @@
 /*
- * DCE-RPC connection-oriented PDUs (C706 chapter 12, MS-RPCE 2.2.2). The
- * stream API itself (dcerpc_stream_new/data/gap/free) is declared in proto.h;
- * this header adds the PDU layout, the per-call record handed to
- * rpc_events.c, and helpers the unit tests use.
+ * DCE-RPC connection-oriented PDUs (C706 chapter 12 and MS-RPCE). The
+ * stream API (dcerpc_stream_new/data/gap/free) is declared in proto.h. This
+ * header adds the PDU layout, the per-call record handed to rpc_events.c,
+ * and helpers the unit tests use.
  */
 #ifndef WA_DCERPC_H
 #define WA_DCERPC_H
@@ -47,7 +47,7 @@ enum dcerpc_ptype {
 #define DCERPC_PFC_LAST_FRAG 0x02
 #define DCERPC_PFC_OBJECT_UUID 0x80
 
-/* Authentication level 6, RPC_C_AUTHN_LEVEL_PKT_PRIVACY: the stub is encrypted. */
+/* Authentication level 6, RPC_C_AUTHN_LEVEL_PKT_PRIVACY, encrypts the stub. */
 #define DCERPC_AUTH_LEVEL_PRIVACY 6
 
 /* Length of the security trailer (sec_trailer) that precedes auth_value. */
@@ -62,13 +62,13 @@ enum dcerpc_ack_result {
 };
 
 struct dcerpc_header {
-    uint8_t version;        /* 5 */
-    uint8_t version_minor;  /* 0 or 1 */
+    uint8_t version;       /* 5 */
+    uint8_t version_minor; /* 0 or 1 */
     uint8_t ptype;
     uint8_t flags;
-    uint8_t drep[4];        /* drep[0] bit 0x10: little-endian integers */
-    uint16_t frag_length;   /* whole PDU, header included */
-    uint16_t auth_length;   /* auth_value only, without the 8-byte sec_trailer */
+    uint8_t drep[4];      /* drep[0] bit 0x10: little-endian integers */
+    uint16_t frag_length; /* whole PDU, header included */
+    uint16_t auth_length; /* auth_value only, without the 8-byte sec_trailer */
     uint32_t call_id;
     bool big_endian;
 };
@@ -81,7 +81,7 @@ struct dcerpc_header {
 enum wa_status dcerpc_parse_header(const uint8_t *data, size_t len,
                                    struct dcerpc_header *h) WA_WARN_UNUSED;
 
-/* Caller identity copied from struct dcerpc_endpoint; empty strings mean unknown. */
+/* Caller identity copied from struct dcerpc_endpoint. An empty string means unknown. */
 struct dcerpc_peer {
     const struct conn_meta *conn;
     char pipe[128];
@@ -96,29 +96,29 @@ struct dcerpc_peer {
 
 /*
  * One request and, once seen, its response or fault, as rpc_events.c needs
- * it. args is the RPC call event (EventID 5712) under construction: the
- * argument decoders write into it and rpc_events.c completes and emits it.
+ * it. args is the RPC call event (EventID 5712) under construction. The
+ * argument decoders write into it, and rpc_events.c completes and emits it.
  */
 struct dcerpc_call_info {
     uint32_t call_id;
     uint16_t context_id;
     uint16_t opnum;
-    bool named;              /* first fragment seen, so opnum is known; uuid is empty when unbound */
-    const struct rpc_interface *iface;   /* NULL for an interface not in the table */
+    bool named; /* first fragment seen, so opnum is known (uuid stays empty when unbound) */
+    const struct rpc_interface *iface; /* NULL for an interface not in the table */
     char uuid[37];
     uint16_t version_major;
     bool ndr64;
     bool sealed;
     uint8_t auth_type;
     uint8_t auth_level;
-    int64_t time_us;         /* first request fragment */
+    int64_t time_us; /* first request fragment */
     uint64_t frame;
     uint32_t fragments;
     uint64_t stub_bytes;
-    bool answered;           /* response or fault seen */
+    bool answered; /* response or fault seen */
     bool fault;
     bool status_known;
-    uint32_t status;         /* fault status, or the return value ending a clear response */
+    uint32_t status; /* fault status, or the return value ending a clear response */
     uint64_t response_frame;
     struct event *args;
 };

@@ -57,13 +57,13 @@ bool nbss_is_smb_start(const uint8_t p[8])
 static void start_message(struct nbss_dir *dir, const struct pkt_meta *pm)
 {
     uint8_t type = dir->window[0];
-    size_t length = ((size_t)dir->window[1] << 16) | ((size_t)dir->window[2] << 8) |
-                    dir->window[3];
+    size_t length = ((size_t)dir->window[1] << 16) | ((size_t)dir->window[2] << 8) | dir->window[3];
     dir->window_len = 0;
     if (type == NBSS_SESSION_MESSAGE) {
         dir->message_len = length;
         dir->keep_len = WA_MIN(length, (size_t)wa_opts.message_max);
         dir->have_len = 0;
+        dir->need_asked = false;
         dir->first_pm = *pm;
         dir->state = length != 0 ? NBSS_BODY : NBSS_HEADER;
         return;
@@ -96,69 +96,113 @@ static void finish_message(struct nbss_dir *dir, const uint8_t *msg, const struc
     if (dir->keep_len < dir->message_len) {
         CTR_INC("nbss.messages_cut");
     }
-    out->message(out->ctx, dir->from_client, msg, dir->keep_len, dir->message_len,
-                 &dir->first_pm);
+    out->message(out->ctx, dir->from_client, msg, dir->keep_len, dir->message_len, &dir->first_pm);
     dir->skip_len = dir->message_len - dir->keep_len;
     dir->have_len = 0;
     dir->state = dir->skip_len != 0 ? NBSS_SKIP : NBSS_HEADER;
 }
 
-/* Collects message bytes; returns the count consumed from data. */
+/* Makes the assembly buffer hold size bytes. Returns false past NBSS_POOL_MAX or out of memory. */
+static bool reserve_buffer(struct nbss_dir *dir, size_t size)
+{
+    if (dir->buf_size >= size) {
+        return true;
+    }
+    /*
+     * Buffers of all flows together stay under NBSS_POOL_MAX, so many flows
+     * each holding part of a large message cannot exhaust memory.
+     */
+    size_t growth = size - dir->buf_size;
+    if (pool_bytes + growth > NBSS_POOL_MAX) {
+        return false;
+    }
+    uint8_t *buf = realloc(dir->buf, size);
+    if (buf == NULL) {
+        return false;
+    }
+    pool_bytes += growth;
+    dir->buf = buf;
+    dir->buf_size = size;
+    return true;
+}
+
+/*
+ * Collects message bytes; returns the count consumed from data. A message that
+ * arrives whole in one chunk is delivered in place. Otherwise it is copied,
+ * first up to SMB_MESSAGE_HEAD_LEN bytes so out->need() can cut it short, then
+ * up to the length kept.
+ */
 static size_t take_body(struct nbss_dir *dir, const uint8_t *data, size_t len,
                         const struct nbss_output *out)
 {
-    size_t want = dir->keep_len - dir->have_len;
-    if (dir->have_len == 0 && len >= want) {
-        finish_message(dir, data, out); /* whole message in this chunk: no copy */
-        return want;
+    if (dir->have_len == 0 && len >= dir->keep_len) {
+        size_t used = dir->keep_len;
+        finish_message(dir, data, out);
+        return used;
     }
-    /*
-     * A message split across segments is copied here. Buffers of all flows
-     * together stay under NBSS_POOL_MAX, so many flows each holding a part
-     * of a large message cannot exhaust memory. Past the cap the message is
-     * dropped and counted.
-     */
-    if (dir->buf_size < dir->keep_len) {
-        size_t growth = dir->keep_len - dir->buf_size;
-        uint8_t *buf = NULL;
-        if (pool_bytes + growth <= NBSS_POOL_MAX) {
-            buf = realloc(dir->buf, dir->keep_len);
-        }
-        if (buf == NULL) {
-            CTR_INC("nbss.pool_full");
-            nbss_gap(dir);
-            return len;
-        }
-        pool_bytes += growth;
-        dir->buf = buf;
-        dir->buf_size = dir->keep_len;
+    bool ask = out->need != NULL && !dir->need_asked;
+    size_t target = ask ? WA_MIN(dir->keep_len, (size_t)SMB_MESSAGE_HEAD_LEN) : dir->keep_len;
+    if (!reserve_buffer(dir, target)) {
+        CTR_INC("nbss.pool_full");
+        nbss_gap(dir);
+        return len;
     }
-    size_t n = WA_MIN(want, len);
+    size_t n = WA_MIN(target - dir->have_len, len);
     memcpy(dir->buf + dir->have_len, data, n);
     dir->have_len += n;
+    if (ask && dir->have_len == target) {
+        dir->need_asked = true;
+        size_t need =
+            out->need(out->ctx, dir->from_client, dir->buf, dir->have_len, dir->message_len);
+        dir->keep_len = WA_MAX(dir->have_len, WA_MIN(dir->keep_len, need));
+    }
     if (dir->have_len == dir->keep_len) {
         finish_message(dir, dir->buf, out);
     }
     return n;
 }
 
-/* Scans for a message start byte by byte; returns the count consumed from data. */
+/* Drops window bytes up to the next 0x00 after the first, the only bytes a header can start at. */
+static void window_drop_to_next_zero(struct nbss_dir *dir)
+{
+    const uint8_t *zero = memchr(dir->window + 1, 0x00, dir->window_len - 1);
+    size_t drop = zero != NULL ? (size_t)(zero - dir->window) : dir->window_len;
+    memmove(dir->window, dir->window + drop, dir->window_len - drop);
+    dir->window_len -= drop;
+}
+
+/*
+ * Scans for a session message header followed by an SMB protocol id; returns
+ * the count consumed from data. The window keeps candidate bytes across
+ * calls, and memchr() skips to the next 0x00 type byte between candidates.
+ */
 static size_t take_resync(struct nbss_dir *dir, const uint8_t *data, size_t len,
                           const struct pkt_meta *pm, const struct nbss_output *out)
 {
-    for (size_t i = 0; i < len; i++) {
-        if (dir->window_len == sizeof(dir->window)) {
-            memmove(dir->window, dir->window + 1, sizeof(dir->window) - 1);
-            dir->window_len--;
+    size_t i = 0;
+    while (i < len) {
+        if (dir->window_len == 0) {
+            const uint8_t *zero = memchr(data + i, 0x00, len - i);
+            if (zero == NULL) {
+                return len;
+            }
+            i = (size_t)(zero - data);
         }
-        dir->window[dir->window_len++] = data[i];
-        if (dir->window_len == sizeof(dir->window) && nbss_is_smb_start(dir->window)) {
+        size_t n = WA_MIN(sizeof(dir->window) - dir->window_len, len - i);
+        memcpy(dir->window + dir->window_len, data + i, n);
+        dir->window_len += n;
+        i += n;
+        if (dir->window_len < sizeof(dir->window)) {
+            return len;
+        }
+        if (nbss_is_smb_start(dir->window)) {
             uint8_t magic[4];
             memcpy(magic, dir->window + 4, sizeof(magic));
             start_message(dir, pm);
             (void)take_body(dir, magic, sizeof(magic), out);
-            return i + 1;
+            return i;
         }
+        window_drop_to_next_zero(dir);
     }
     return len;
 }

@@ -1,4 +1,4 @@
-/* NDR 2.0 and NDR64 reader for DCE-RPC stubs (C706 chapter 14, MS-RPCE 2.2.5). */
+/* NDR 2.0 (C706) and NDR64 (MS-RPCE) reader for DCE-RPC stubs. */
 #include "ndr.h"
 
 #include <stdio.h>
@@ -117,11 +117,11 @@ void ndr_guid(struct ndr *n, char text[37])
         text[0] = '\0';
         return;
     }
-    snprintf(text, 37, "%08x-%04x-%04x-%02x%02x-%02x%02x%02x%02x%02x%02x", d1, d2, d3, d4[0],
-             d4[1], d4[2], d4[3], d4[4], d4[5], d4[6], d4[7]);
+    snprintf(text, 37, "%08x-%04x-%04x-%02x%02x-%02x%02x%02x%02x%02x%02x", d1, d2, d3, d4[0], d4[1],
+             d4[2], d4[3], d4[4], d4[5], d4[6], d4[7]);
 }
 
-/* Writes code point cp as UTF-8 at out[*used]; returns false when it does not fit. */
+/* Writes code point cp as UTF-8 at out[*used]. Returns false when it does not fit. */
 static bool utf8_put(uint32_t cp, char *out, size_t out_size, size_t *used)
 {
     char buf[4];
@@ -161,8 +161,7 @@ static uint16_t unit_at(const uint8_t *p, size_t i, bool big_endian)
     return (uint16_t)((unsigned)high << 8 | low);
 }
 
-bool ndr_utf16_to_utf8(const uint8_t *p, size_t count, bool big_endian, char *out,
-                       size_t out_size)
+bool ndr_utf16_to_utf8(const uint8_t *p, size_t count, bool big_endian, char *out, size_t out_size)
 {
     size_t used = 0;
     bool complete = true;
@@ -206,8 +205,7 @@ static bool copy_narrow(const uint8_t *p, size_t count, char *out, size_t out_si
 }
 
 /* Reads the characters of a varying string whose counts were already read. */
-static void ndr_string_chars(struct ndr *n, uint32_t actual, bool wide, char *out,
-                             size_t out_size)
+static void ndr_string_chars(struct ndr *n, uint32_t actual, bool wide, char *out, size_t out_size)
 {
     size_t unit = wide ? 2 : 1;
     const uint8_t *p = cur_view(&n->cur, (size_t)actual * unit);

@@ -1,6 +1,6 @@
 /*
- * NDR (Network Data Representation) reader for DCE-RPC stubs, NDR 2.0 (C706
- * chapter 14) and NDR64 (MS-RPCE 2.2.5), on top of the byte cursor.
+ * NDR (Network Data Representation) reader for DCE-RPC stubs, NDR 2.0 (C706)
+ * and NDR64 (MS-RPCE), on top of the byte cursor.
  *
  * A reader covers one stub. Alignment counts from the start of the stub, as
  * both transfer syntaxes require. NDR64 widens pointers (referent ids),
@@ -24,9 +24,9 @@
 #define NDR_REFERENTS_MAX 64
 
 struct ndr {
-    struct cursor cur;       /* the stub; status is sticky as for any cursor */
-    bool big_endian;         /* data representation integer format from the PDU header */
-    bool ndr64;              /* NDR64 transfer syntax negotiated for the context */
+    struct cursor cur; /* the stub, with the sticky status of any cursor */
+    bool big_endian;   /* data representation integer format from the PDU header */
+    bool ndr64;        /* NDR64 transfer syntax negotiated for the context */
     uint32_t truncated_strings;
     uint32_t referent_count;
     uint64_t referents[NDR_REFERENTS_MAX];
@@ -40,7 +40,7 @@ static inline bool ndr_ok(const struct ndr *n)
     return cur_ok(&n->cur);
 }
 
-/* Aligned primitive reads; a failed read returns 0 and marks the reader. */
+/* Aligned primitive reads. A failed read returns 0 and marks the reader. */
 uint8_t ndr_u8(struct ndr *n);
 uint16_t ndr_u16(struct ndr *n);
 uint32_t ndr_u32(struct ndr *n);
@@ -63,9 +63,10 @@ bool ndr_pointer(struct ndr *n, uint64_t *referent);
 
 /*
  * Reads a full pointer's referent id. Returns true only for a non-null id not
- * seen before in this stub; a repeated id refers to data already sent, so no
- * pointee follows and the caller must not read one (this also stops a pointer
- * loop). The set remembers NDR_REFERENTS_MAX ids; past that, ids count as new.
+ * seen before in this stub. A repeated id refers to data already sent, so no
+ * pointee follows and the caller must not read one, which also stops a
+ * pointer loop. The set remembers NDR_REFERENTS_MAX ids, and later ids count
+ * as new.
  */
 bool ndr_full_pointer(struct ndr *n);
 
@@ -90,7 +91,7 @@ void ndr_string(struct ndr *n, bool wide, char *out, size_t out_size);
 /*
  * Like ndr_string() but allocates the UTF-8 result (at most max_bytes bytes,
  * NUL included, truncated beyond). Returns NULL when the string is malformed
- * or memory runs out; the caller frees it.
+ * or memory runs out. The caller frees it.
  */
 char *ndr_string_dup(struct ndr *n, bool wide, size_t max_bytes);
 
@@ -112,8 +113,7 @@ bool ndr_unicode_string_head(struct ndr *n);
  */
 void ndr_unicode_string_body(struct ndr *n, char *out, size_t out_size);
 
-/* Converts count UTF-16LE (or BE) units at p to UTF-8 in out; returns false when truncated. */
-bool ndr_utf16_to_utf8(const uint8_t *p, size_t count, bool big_endian, char *out,
-                       size_t out_size);
+/* Converts count UTF-16LE (or BE) units at p to UTF-8 in out. Returns false when truncated. */
+bool ndr_utf16_to_utf8(const uint8_t *p, size_t count, bool big_endian, char *out, size_t out_size);
 
 #endif

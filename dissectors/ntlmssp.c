@@ -8,11 +8,12 @@
  */
 #include "ntlmssp.h"
 
+#include <stdio.h>
 #include <string.h>
 
 #include "cursor.h"
 
-#define NTLMSSP_SIGNATURE "NTLMSSP"   /* 8 bytes with its NUL */
+#define NTLMSSP_SIGNATURE "NTLMSSP" /* 8 bytes with its NUL */
 #define NTLMSSP_NEGOTIATE_UNICODE 0x00000001u
 #define NTLM_V1_RESPONSE_LEN 24u
 
@@ -23,8 +24,7 @@
 static const uint8_t OID_SPNEGO[] = {0x2b, 0x06, 0x01, 0x05, 0x05, 0x02};
 static const uint8_t OID_KRB5[] = {0x2a, 0x86, 0x48, 0x86, 0xf7, 0x12, 0x01, 0x02, 0x02};
 static const uint8_t OID_MS_KRB5[] = {0x2a, 0x86, 0x48, 0x82, 0xf7, 0x12, 0x01, 0x02, 0x02};
-static const uint8_t OID_KRB5_U2U[] = {0x2a, 0x86, 0x48, 0x86, 0xf7, 0x12, 0x01, 0x02, 0x02,
-                                       0x03};
+static const uint8_t OID_KRB5_U2U[] = {0x2a, 0x86, 0x48, 0x86, 0xf7, 0x12, 0x01, 0x02, 0x02, 0x03};
 
 enum av_id {
     AV_EOL = 0,
@@ -242,9 +242,8 @@ static enum wa_status parse_authenticate(struct cursor *msg, struct ntlm_info *o
         return WA_NEED_MORE;
     }
     bool unicode = (cur_le32(&flags_at) & NTLMSSP_NEGOTIATE_UNICODE) != 0;
-    if (!read_field(msg, 12, &lm) || !read_field(msg, 20, &nt) ||
-        !read_field(msg, 28, &domain) || !read_field(msg, 36, &user) ||
-        !read_field(msg, 44, &workstation)) {
+    if (!read_field(msg, 12, &lm) || !read_field(msg, 20, &nt) || !read_field(msg, 28, &domain) ||
+        !read_field(msg, 36, &user) || !read_field(msg, 44, &workstation)) {
         return WA_MALFORMED;
     }
     field_to_text(&domain, unicode, out->domain, sizeof(out->domain));
@@ -283,7 +282,7 @@ static enum wa_status parse_ntlmssp(struct cursor *c, struct ntlm_info *out)
 }
 
 /* Finds context tag [want] in a SEQUENCE body and makes child its value; false when absent. */
-static bool spnego_find(const struct cursor *seq, uint8_t want, struct cursor *child)
+static bool der_find_field(const struct cursor *seq, uint8_t want, struct cursor *child)
 {
     struct cursor c = *seq;
     while (cur_left(&c) > 0) {
@@ -321,10 +320,10 @@ static enum wa_status parse_neg_init(struct cursor *body, struct ntlm_info *out,
     if (!der_enter(body, &seq, &tag) || tag != 0x30) {
         return WA_MALFORMED;
     }
-    if (spnego_find(&seq, 0xa2, &field)) {
+    if (der_find_field(&seq, 0xa2, &field)) {
         return parse_inner(&field, out, depth);
     }
-    if (spnego_find(&seq, 0xa0, &field)) {
+    if (der_find_field(&seq, 0xa0, &field)) {
         struct cursor list;
         struct cursor oid;
         if (der_enter(&field, &list, &tag) && tag == 0x30 && der_enter(&list, &oid, &tag) &&
@@ -345,19 +344,19 @@ static enum wa_status parse_neg_resp(struct cursor *body, struct ntlm_info *out,
     if (!der_enter(body, &seq, &tag) || tag != 0x30) {
         return WA_MALFORMED;
     }
-    if (spnego_find(&seq, 0xa0, &field)) {
+    if (der_find_field(&seq, 0xa0, &field)) {
         struct cursor state;
         if (der_enter(&field, &state, &tag) && tag == 0x0a && state.len == 1) {
             out->neg_state = state.base[0];
         }
     }
-    if (spnego_find(&seq, 0xa1, &field)) {
+    if (der_find_field(&seq, 0xa1, &field)) {
         struct cursor oid;
         if (der_enter(&field, &oid, &tag) && tag == 0x06 && oid_is_kerberos(&oid)) {
             out->mech = NTLM_MECH_KERBEROS;
         }
     }
-    if (spnego_find(&seq, 0xa2, &field)) {
+    if (der_find_field(&seq, 0xa2, &field)) {
         enum wa_status st = parse_inner(&field, out, depth);
         if (st != WA_UNSUPPORTED || out->mech != NTLM_MECH_NONE) {
             return st == WA_UNSUPPORTED ? WA_OK : st;
@@ -365,6 +364,58 @@ static enum wa_status parse_neg_resp(struct cursor *body, struct ntlm_info *out,
         return st;
     }
     return out->mech != NTLM_MECH_NONE || out->neg_state >= 0 ? WA_OK : WA_UNSUPPORTED;
+}
+
+/* Copies a KerberosString (GeneralString, tag 0x1b) as ASCII text. */
+static bool read_krb_string(struct cursor *c, char *dst, size_t dst_size)
+{
+    struct cursor text;
+    uint8_t tag;
+    if (!der_enter(c, &text, &tag) || tag != 0x1b) {
+        return false;
+    }
+    copy_oem(text.base, text.len, dst, dst_size);
+    return true;
+}
+
+/*
+ * Reads the realm and service principal of the ticket in an AP-REQ (RFC 4120
+ * 5.5.1 and 5.3). Both are outside the ticket's encrypted part. The client's
+ * name is inside the encrypted authenticator and stays unknown.
+ */
+static void parse_ap_req(struct cursor *c, struct ntlm_info *out)
+{
+    struct cursor ap_req;
+    struct cursor seq;
+    struct cursor field;
+    struct cursor ticket;
+    struct cursor names;
+    uint8_t tag;
+    if (!der_enter(c, &ap_req, &tag) || tag != 0x6e || !der_enter(&ap_req, &seq, &tag) ||
+        tag != 0x30 || !der_find_field(&seq, 0xa3, &field) || !der_enter(&field, &ticket, &tag) ||
+        tag != 0x61 || !der_enter(&ticket, &seq, &tag) || tag != 0x30) {
+        return;
+    }
+    if (der_find_field(&seq, 0xa1, &field)) {
+        read_krb_string(&field, out->krb_realm, sizeof(out->krb_realm));
+    }
+    if (!der_find_field(&seq, 0xa2, &field) || !der_enter(&field, &names, &tag) || tag != 0x30 ||
+        !der_find_field(&names, 0xa1, &field) || !der_enter(&field, &names, &tag) || tag != 0x30) {
+        return;
+    }
+    size_t n = 0;
+    while (cur_left(&names) > 0 && n + 1 < sizeof(out->krb_service)) {
+        char part[NTLM_NAME_MAX];
+        if (!read_krb_string(&names, part, sizeof(part))) {
+            break;
+        }
+        int wrote = snprintf(out->krb_service + n, sizeof(out->krb_service) - n, "%s%s",
+                             n > 0 ? "/" : "", part);
+        if (wrote < 0) {
+            break;
+        }
+        n = WA_MIN(n + (size_t)wrote, sizeof(out->krb_service) - 1);
+    }
 }
 
 /* GSS-API InitialContextToken (RFC 2743 3.1): [APPLICATION 0] { thisMech OID, innerToken }. */
@@ -380,6 +431,12 @@ static enum wa_status parse_gss(struct cursor *body, struct ntlm_info *out, int 
     }
     if (oid_is_kerberos(&oid)) {
         out->mech = NTLM_MECH_KERBEROS;
+        /* innerToken: a 2-byte TOK_ID (01 00 for KRB_AP_REQ, RFC 4121 4.1), then the message. */
+        if (cur_left(body) > 2 && body->base[body->off] == 0x01 &&
+            body->base[body->off + 1] == 0x00) {
+            cur_skip(body, 2);
+            parse_ap_req(body, out);
+        }
         return WA_OK;
     }
     return WA_UNSUPPORTED;

@@ -16,26 +16,29 @@
 #define NTLM_NAME_MAX 128
 
 enum ntlm_mech {
-    NTLM_MECH_NONE = 0,  /* no token, or a mechanism this module does not recognise */
+    NTLM_MECH_NONE = 0, /* no token, or a mechanism this module does not recognise */
     NTLM_MECH_NTLMSSP,
     NTLM_MECH_KERBEROS
 };
 
-/* What one security blob revealed. Strings are UTF-8 and always NUL-terminated. */
+/* Mechanism and names found in one security blob. Strings are UTF-8 and NUL-terminated. */
 struct ntlm_info {
     enum ntlm_mech mech;
-    uint32_t message_type;               /* NTLMSSP 1, 2 or 3; 0 when not NTLMSSP */
+    uint32_t message_type; /* NTLMSSP 1, 2 or 3; 0 when not NTLMSSP */
     /* CHALLENGE (type 2): target info AV pairs */
-    char nb_computer[NTLM_NAME_MAX];     /* MsvAvNbComputerName */
-    char nb_domain[NTLM_NAME_MAX];       /* MsvAvNbDomainName */
-    char dns_computer[NTLM_NAME_MAX];    /* MsvAvDnsComputerName */
-    char dns_domain[NTLM_NAME_MAX];      /* MsvAvDnsDomainName */
+    char nb_computer[NTLM_NAME_MAX];  /* MsvAvNbComputerName */
+    char nb_domain[NTLM_NAME_MAX];    /* MsvAvNbDomainName */
+    char dns_computer[NTLM_NAME_MAX]; /* MsvAvDnsComputerName */
+    char dns_domain[NTLM_NAME_MAX];   /* MsvAvDnsDomainName */
     /* AUTHENTICATE (type 3) */
     char user[NTLM_NAME_MAX];
     char domain[NTLM_NAME_MAX];
     char workstation[NTLM_NAME_MAX];
-    bool anonymous;                      /* empty user and empty NT response (MS-NLMP 3.2.5.1.2) */
-    bool ntlmv2;                         /* NtChallengeResponse longer than the 24-byte NTLMv1 form */
+    bool anonymous; /* empty user and empty NT response (MS-NLMP 3.2.5.1.2) */
+    bool ntlmv2;    /* NtChallengeResponse longer than the 24-byte NTLMv1 form */
+    /* Kerberos AP-REQ: the ticket's realm and service principal ("cifs/WORKSTATION6"), in clear */
+    char krb_realm[NTLM_NAME_MAX];
+    char krb_service[NTLM_NAME_MAX];
     /* SPNEGO NegTokenResp negState: 0 accept-completed, 1 accept-incomplete, 2 reject, -1 absent */
     int neg_state;
 };
@@ -47,8 +50,8 @@ struct ntlm_info {
  * for a well-formed blob of another mechanism, WA_MALFORMED or WA_NEED_MORE when
  * the DER or NTLMSSP structure is broken or cut. Borrows blob; never allocates.
  */
-enum wa_status ntlm_parse_blob(const uint8_t *blob, size_t len, struct ntlm_info *out)
-    WA_WARN_UNUSED;
+enum wa_status ntlm_parse_blob(const uint8_t *blob, size_t len,
+                               struct ntlm_info *out) WA_WARN_UNUSED;
 
 /*
  * Converts UTF-16LE text of len bytes to UTF-8 in dst (capacity dst_size > 0,

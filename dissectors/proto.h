@@ -10,8 +10,8 @@
 
 /* Where a packet came from, for TimeCreated and for going back to it. */
 struct pkt_meta {
-    int64_t time_us;   /* capture timestamp, microseconds since 1970-01-01 UTC */
-    uint64_t frame;    /* 1-based frame number in the input */
+    int64_t time_us; /* capture timestamp, microseconds since 1970-01-01 UTC */
+    uint64_t frame;  /* 1-based frame number in the input */
 };
 
 /*
@@ -20,7 +20,7 @@ struct pkt_meta {
  * side that sent the first SYN, or else the side using the higher port.
  */
 struct conn_meta {
-    char client_addr[46];   /* text form, IPv4 dotted or IPv6 RFC 5952 */
+    char client_addr[46]; /* text form, IPv4 dotted or IPv6 RFC 5952 */
     char server_addr[46];
     uint16_t client_port;
     uint16_t server_port;
@@ -51,6 +51,25 @@ void smb_conn_message(struct smb_conn *conn, bool from_client, const uint8_t *ms
 /* Reports that bytes were lost in one direction before the next message. */
 void smb_conn_gap(struct smb_conn *conn, bool from_client);
 
+/* Bytes at the start of a session message that smb_conn_message_need() receives. */
+#define SMB_MESSAGE_HEAD_LEN 128
+
+/*
+ * Returns how many bytes of a session message of total_len bytes the
+ * dissector needs, given its first head_len bytes (SMB_MESSAGE_HEAD_LEN, or
+ * the whole message when shorter). The reassembler calls it only for messages
+ * that span TCP segments, before copying more than the head. Bytes past the
+ * returned length (or past the head, when that is longer) are skipped by
+ * length, never copied, and smb_conn_message() then receives len < total_len.
+ * Returning total_len keeps the whole message (up to wa_opts.message_max). A
+ * dissector returns a shorter length for bulk READ and WRITE data on file
+ * handles, and total_len for named pipes, whose data feeds DCE-RPC. The flow
+ * layer links a default that returns total_len, and a non-weak definition in
+ * the SMB dissector replaces it.
+ */
+size_t smb_conn_message_need(struct smb_conn *conn, bool from_client, const uint8_t *head,
+                             size_t head_len, size_t total_len);
+
 /*
  * DCE-RPC connection-oriented byte stream: an SMB named pipe (one per FileId)
  * or a TCP connection (ncacn_ip_tcp). Implemented in dissectors/dcerpc.c.
@@ -65,8 +84,8 @@ struct dcerpc_endpoint {
     const char *user;             /* NTLM user, domain, workstation; NULL when unknown */
     const char *domain;
     const char *workstation;
-    const char *computer;         /* server name for Computer, NULL to use the address */
-    uint64_t logon_id;            /* SMB SessionId, 0 over TCP */
+    const char *computer; /* server name for Computer, NULL to use the address */
+    uint64_t logon_id;    /* SMB SessionId, 0 over TCP */
 };
 
 /* Returns a new stream, or NULL when out of memory. */
@@ -76,8 +95,8 @@ struct dcerpc_stream *dcerpc_stream_new(const struct dcerpc_endpoint *ep);
 void dcerpc_stream_free(struct dcerpc_stream *st);
 
 /* Appends in-order bytes of one direction (PDUs may span calls or share one). */
-void dcerpc_stream_data(struct dcerpc_stream *st, bool from_client, const uint8_t *data,
-                        size_t len, const struct pkt_meta *pm);
+void dcerpc_stream_data(struct dcerpc_stream *st, bool from_client, const uint8_t *data, size_t len,
+                        const struct pkt_meta *pm);
 
 /* Reports lost bytes in one direction: partial PDUs are dropped, the stream resynchronises. */
 void dcerpc_stream_gap(struct dcerpc_stream *st, bool from_client);

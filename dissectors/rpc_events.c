@@ -1,4 +1,7 @@
-/* Builds and emits the events rebuilt from DCE-RPC calls; parsing stays in dcerpc.c and rpc_ops.c. */
+/*
+ * Builds and emits the events rebuilt from DCE-RPC calls. Parsing stays in
+ * dcerpc.c and rpc_ops.c.
+ */
 #include "rpc_events.h"
 
 #include <stdio.h>
@@ -6,6 +9,7 @@
 #include <string.h>
 
 #include "../sensor/counters.h"
+#include "rpc_ops.h"
 
 /* Counts a failed event_set() instead of failing the whole event. */
 static void check_set(enum wa_status status)
@@ -53,8 +57,8 @@ static void set_caller(struct event *ev, const struct dcerpc_peer *peer, bool su
     set_wire(ev, "ServerAddress", conn->server_addr);
     check_set(event_set_u64(ev, EVENT_WIRE, "ServerPort", conn->server_port));
     if (peer->over_pipe) {
-        check_set(event_setf(ev, EVENT_WIRE, "SessionId", "0x%llx",
-                             (unsigned long long)peer->logon_id));
+        check_set(
+            event_setf(ev, EVENT_WIRE, "SessionId", "0x%llx", (unsigned long long)peer->logon_id));
     }
 }
 
@@ -80,7 +84,7 @@ struct event *rpc_events_call_new(const struct dcerpc_peer *peer,
     return event_for_call(RPC_EVENT_CALL, peer, call);
 }
 
-/* True when the call completed with status 0. */
+/* Returns true when the call completed with status 0. */
 static bool call_succeeded(const struct dcerpc_call_info *call)
 {
     return call->answered && !call->fault && call->status_known && call->status == 0;
@@ -121,8 +125,8 @@ void rpc_events_service_type_text(uint32_t type, char *out, size_t out_size)
 
 const char *rpc_events_start_type_text(uint32_t start_type)
 {
-    static const char *const names[] = {"boot start", "system start", "auto start",
-                                        "demand start", "disabled"};
+    static const char *const names[] = {"boot start", "system start", "auto start", "demand start",
+                                        "disabled"};
     return start_type < WA_ARRAY_LEN(names) ? names[start_type] : NULL;
 }
 
@@ -136,8 +140,8 @@ static uint32_t field_u32(const struct event *ev, const char *name, uint32_t fal
 }
 
 /* 7045 (System log): display name in ServiceName, types rendered as words. */
-static void emit_service_system(const struct dcerpc_peer *peer,
-                                const struct dcerpc_call_info *call, const char *account)
+static void emit_service_system(const struct dcerpc_peer *peer, const struct dcerpc_call_info *call,
+                                const char *account)
 {
     const struct event *args = call->args;
     struct event *ev = event_for_call(RPC_EVENT_SERVICE_SYSTEM, peer, call);
@@ -175,18 +179,17 @@ static void emit_service_security(const struct dcerpc_peer *peer,
     set_caller(ev, peer, true);
     set_data(ev, "ServiceName", event_field(args, "lpServiceName"));
     set_data(ev, "ServiceFileName", event_field(args, "lpBinaryPathName"));
-    check_set(event_setf(ev, EVENT_DATA, "ServiceType", "0x%x",
-                         field_u32(args, "dwServiceType", 0x10)));
-    check_set(event_setf(ev, EVENT_DATA, "ServiceStartType", "%u",
-                         field_u32(args, "dwStartType", 3)));
+    check_set(
+        event_setf(ev, EVENT_DATA, "ServiceType", "0x%x", field_u32(args, "dwServiceType", 0x10)));
+    check_set(
+        event_setf(ev, EVENT_DATA, "ServiceStartType", "%u", field_u32(args, "dwStartType", 3)));
     set_data(ev, "ServiceAccount", account);
     set_outcome(ev, call);
     set_wire(ev, "Rule", "service created over svcctl");
     sink_emit(&peer->conn->sink, ev);
 }
 
-static void emit_service_events(const struct dcerpc_peer *peer,
-                                const struct dcerpc_call_info *call)
+static void emit_service_events(const struct dcerpc_peer *peer, const struct dcerpc_call_info *call)
 {
     if (event_field(call->args, "lpServiceName") == NULL ||
         event_field(call->args, "lpBinaryPathName") == NULL) {
@@ -238,8 +241,8 @@ static void xml_append_escaped(char *buf, size_t size, size_t *used, const char 
 
 /*
  * Writes a task XML for an At job holding its command.
- * NOTE: Windows converts At jobs to tasks with its own XML (triggers, settings);
- * this keeps only the Exec action, so TaskContent differs from a host's 4698.
+ * NOTE: Windows converts At jobs to tasks with its own XML (triggers, settings).
+ * This keeps only the Exec action, so TaskContent differs from a host's 4698.
  */
 static void at_job_task_xml(const char *command, char *out, size_t size)
 {
@@ -265,8 +268,9 @@ static void emit_task(const struct dcerpc_peer *peer, const struct dcerpc_call_i
     set_data(ev, "TaskContent", content);
     set_outcome(ev, call);
     set_wire(ev, "Command", command);
-    set_wire(ev, "Rule", call->iface->id == RPC_IFACE_ATSVC ? "job added over atsvc"
-                                                             : "task registered over tsch");
+    set_wire(ev, "Rule",
+             call->iface->id == RPC_IFACE_ATSVC ? "job added over atsvc"
+                                                : "task registered over tsch");
     sink_emit(&peer->conn->sink, ev);
 }
 
@@ -314,7 +318,7 @@ static void emit_derived(const struct dcerpc_peer *peer, const struct dcerpc_cal
     }
     switch (call->iface->id) {
     case RPC_IFACE_SVCCTL:
-        if (call->opnum == 12 || call->opnum == 24) { /* RCreateServiceW, RCreateServiceA */
+        if (rpc_ops_is_service_create(call->opnum)) {
             emit_service_events(peer, call);
         }
         break;

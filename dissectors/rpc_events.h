@@ -13,7 +13,7 @@
 #include "dcerpc.h"
 
 /* Windows event ids rebuilt here. */
-#define RPC_EVENT_CALL 5712          /* "A Remote Procedure Call (RPC) was attempted" */
+#define RPC_EVENT_CALL 5712 /* "A Remote Procedure Call (RPC) was attempted" */
 #define RPC_EVENT_SERVICE_SYSTEM 7045
 #define RPC_EVENT_SERVICE_SECURITY 4697
 #define RPC_EVENT_TASK 4698
@@ -40,15 +40,15 @@ struct rpc_bind_info {
     int64_t time_us;
     uint64_t frame;
     uint64_t ack_frame;
-    uint8_t context_count;     /* contexts kept (at most RPC_BIND_CONTEXTS_MAX) */
-    uint8_t result_count;      /* results kept from the ack, in order (at most RPC_BIND_CONTEXTS_MAX) */
-    bool nak;                  /* answered by bind_nak */
-    bool acked;                /* answered by bind_ack or alter_context_resp */
+    uint8_t context_count; /* contexts kept (at most RPC_BIND_CONTEXTS_MAX) */
+    uint8_t result_count;  /* results kept from the ack, in order (at most RPC_BIND_CONTEXTS_MAX) */
+    bool nak;              /* bind_nak received */
+    bool acked;            /* bind_ack or alter_context_resp received */
     struct rpc_bind_context contexts[RPC_BIND_CONTEXTS_MAX];
     uint16_t results[RPC_BIND_CONTEXTS_MAX];
 };
 
-/* Allocates the RPC call event for a request; NULL when out of memory. */
+/* Allocates the RPC call event for a request. Returns NULL when out of memory. */
 struct event *rpc_events_call_new(const struct dcerpc_peer *peer,
                                   const struct dcerpc_call_info *call);
 

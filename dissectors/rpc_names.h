@@ -7,7 +7,7 @@
 
 #include "../sensor/common.h"
 
-/* Interfaces whose arguments rpc_ops.c decodes; every other named interface is OTHER. */
+/* Interfaces whose arguments rpc_ops.c decodes. Every other named one is RPC_IFACE_OTHER. */
 enum rpc_iface_id {
     RPC_IFACE_UNKNOWN = 0,
     RPC_IFACE_SVCCTL,
@@ -23,11 +23,11 @@ enum rpc_iface_id {
 };
 
 struct rpc_interface {
-    const char *uuid;               /* lower-case text form */
-    uint16_t version_major;         /* as published; binds with other versions still match */
-    const char *name;               /* short name as in Zeek's dce_rpc.log ("svcctl") */
+    const char *uuid;       /* lower-case text form */
+    uint16_t version_major; /* as published (binds with other versions still match) */
+    const char *name;       /* short name as in Zeek's dce_rpc.log ("svcctl") */
     enum rpc_iface_id id;
-    const char *const *operations;  /* indexed by opnum */
+    const char *const *operations; /* indexed by opnum */
     uint16_t operation_count;
 };
 

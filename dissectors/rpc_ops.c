@@ -1,8 +1,9 @@
 /*
  * Argument decoders per DCE-RPC operation. Parameter layouts follow the IDL in
- * MS-SCMR, MS-TSCH, MS-SRVS, MS-RRP, MS-SAMR, MS-LSAT, MS-DRSR and C706
- * appendix O (endpoint mapper); top-level [unique] parameters carry a
- * referent id followed directly by the pointee, [ref] ones only the pointee.
+ * MS-SCMR, MS-TSCH, MS-SRVS, MS-RRP, MS-SAMR, MS-LSAT, MS-DRSR and the C706
+ * endpoint mapper. A top-level [unique] parameter carries a
+ * referent id followed directly by the pointee, and a [ref] one only the
+ * pointee.
  */
 #include "rpc_ops.h"
 
@@ -13,10 +14,14 @@
 #include "../sensor/counters.h"
 #include "proto.h"
 
-/* Longest service name, path or command kept (SCM image paths may reach 32767 characters). */
+/*
+ * Maximum UTF-8 bytes kept of a service name, path or command. MS-SCMR allows
+ * image paths up to SC_MAX_PATH_LENGTH (32 * 1024 characters), so the longest
+ * of those are truncated here.
+ */
 #define RPC_STRING_MAX (32u * 1024u)
 
-/* Most names or arguments joined into one field from an array (LookupNames, argv). */
+/* Maximum number of names or arguments decoded from one array (LookupNames, argv). */
 #define RPC_LIST_MAX 64
 
 static void put_text(struct rpc_op_state *st, const char *name, const char *value)
@@ -50,9 +55,8 @@ static void read_string(struct ndr *n, struct rpc_op_state *st, const char *name
     }
 }
 
-/* Reads a [unique, string] parameter; a null pointer adds no field. */
-static void read_unique_string(struct ndr *n, struct rpc_op_state *st, const char *name,
-                               bool wide)
+/* Reads a [unique, string] parameter. A null pointer adds no field. */
+static void read_unique_string(struct ndr *n, struct rpc_op_state *st, const char *name, bool wide)
 {
     if (ndr_pointer(n, NULL)) {
         read_string(n, st, name, wide);
@@ -109,10 +113,26 @@ enum {
     SCMR_CREATE_SERVICE_A = 24,
     SCMR_OPEN_SC_MANAGER_A = 27,
     SCMR_OPEN_SERVICE_A = 28,
-    SCMR_START_SERVICE_A = 31
+    SCMR_START_SERVICE_A = 31,
+    SCMR_CREATE_SERVICE_WOW64_A = 44,
+    SCMR_CREATE_SERVICE_WOW64_W = 45,
+    SCMR_CREATE_WOW_SERVICE = 60
 };
 
-/* RCreateServiceW/A: the wide flag picks wchar_t or char strings. */
+bool rpc_ops_is_service_create(uint16_t opnum)
+{
+    return opnum == SCMR_CREATE_SERVICE_W || opnum == SCMR_CREATE_SERVICE_A ||
+           opnum == SCMR_CREATE_SERVICE_WOW64_A || opnum == SCMR_CREATE_SERVICE_WOW64_W ||
+           opnum == SCMR_CREATE_WOW_SERVICE;
+}
+
+/* Returns true for the service-creating operations whose strings are char rather than wchar_t. */
+static bool scmr_narrow_create(uint16_t opnum)
+{
+    return opnum == SCMR_CREATE_SERVICE_A || opnum == SCMR_CREATE_SERVICE_WOW64_A;
+}
+
+/* Reads the parameters every service-creating operation shares; wide picks wchar_t or char. */
 static void scmr_create_service(struct ndr *n, struct rpc_op_state *st, bool wide)
 {
     read_handle_in(n, st);
@@ -199,7 +219,11 @@ static enum wa_status scmr_request(uint16_t opnum, struct ndr *n, struct rpc_op_
         return WA_OK;
     case SCMR_CREATE_SERVICE_W:
     case SCMR_CREATE_SERVICE_A:
-        scmr_create_service(n, st, opnum == SCMR_CREATE_SERVICE_W);
+    case SCMR_CREATE_SERVICE_WOW64_A:
+    case SCMR_CREATE_SERVICE_WOW64_W:
+    case SCMR_CREATE_WOW_SERVICE:
+        /* RCreateWowService adds dwServiceWowType after dwPwSize, which is not reported. */
+        scmr_create_service(n, st, !scmr_narrow_create(opnum));
         return WA_OK;
     case SCMR_OPEN_SERVICE_W:
     case SCMR_OPEN_SERVICE_A:
@@ -240,6 +264,9 @@ static enum wa_status scmr_response(uint16_t opnum, struct ndr *n, struct rpc_op
         return WA_OK;
     case SCMR_CREATE_SERVICE_W:
     case SCMR_CREATE_SERVICE_A:
+    case SCMR_CREATE_SERVICE_WOW64_A:
+    case SCMR_CREATE_SERVICE_WOW64_W:
+    case SCMR_CREATE_WOW_SERVICE:
         if (ndr_pointer(n, NULL)) {
             ndr_u32(n); /* lpdwTagId */
         }
@@ -252,12 +279,7 @@ static enum wa_status scmr_response(uint16_t opnum, struct ndr *n, struct rpc_op
 
 /* ---- atsvc and ITaskSchedulerService (MS-TSCH) ---- */
 
-enum {
-    ATSVC_JOB_ADD = 0,
-    ATSVC_JOB_DEL = 1,
-    ATSVC_JOB_ENUM = 2,
-    ATSVC_JOB_GET_INFO = 3
-};
+enum { ATSVC_JOB_ADD = 0, ATSVC_JOB_DEL = 1, ATSVC_JOB_ENUM = 2, ATSVC_JOB_GET_INFO = 3 };
 
 /* NetrJobAdd: ServerName, then AT_INFO by [ref] pointer with Command deferred after it. */
 static void atsvc_job_add(struct ndr *n, struct rpc_op_state *st)
@@ -272,7 +294,7 @@ static void atsvc_job_add(struct ndr *n, struct rpc_op_state *st)
     if (!ndr_ok(n)) {
         return;
     }
-    /* JobTime counts milliseconds after midnight (MS-TSCH 2.3.4). */
+    /* JobTime counts milliseconds after midnight, server local time (AT_INFO in lmat.h). */
     uint64_t minutes = job_time_ms / 60000;
     if (event_setf(st->ev, EVENT_DATA, "JobTime", "%02llu:%02llu",
                    (unsigned long long)(minutes / 60 % 100),
@@ -332,12 +354,7 @@ static enum wa_status tsch_response(uint16_t opnum, struct ndr *n, struct rpc_op
     return WA_OK;
 }
 
-enum {
-    TSCH_REGISTER_TASK = 1,
-    TSCH_ENUM_INSTANCES = 8,
-    TSCH_RUN = 12,
-    TSCH_DELETE = 13
-};
+enum { TSCH_REGISTER_TASK = 1, TSCH_ENUM_INSTANCES = 8, TSCH_RUN = 12, TSCH_DELETE = 13 };
 
 /* Adds Command and Arguments taken from the first Exec action of a task XML. */
 static void tsch_put_exec(struct rpc_op_state *st, const char *xml)
@@ -472,7 +489,7 @@ enum {
     RRP_SAVE_KEY_EX = 31
 };
 
-/* Root key names of the OpenXxx operations, indexed by opnum; NULL for other opnums. */
+/* Returns the root key name of an OpenXxx operation, or NULL for other opnums. */
 static const char *rrp_root_name(uint16_t opnum)
 {
     switch (opnum) {
@@ -493,12 +510,8 @@ static const char *rrp_root_name(uint16_t opnum)
     }
 }
 
-/* Registry value types rendered as text (MS-RRP 2.2.4 lists the REG_* values). */
-enum {
-    REG_SZ = 1,
-    REG_EXPAND_SZ = 2,
-    REG_DWORD = 4
-};
+/* Registry value types (REG_* in winnt.h) that are rendered as text. */
+enum { REG_SZ = 1, REG_EXPAND_SZ = 2, REG_DWORD = 4 };
 
 /* BaseRegSetValue: lpValueName, dwType, lpData (size_is(cbData)), cbData. */
 static void rrp_set_value(struct ndr *n, struct rpc_op_state *st)
@@ -688,9 +701,7 @@ static enum wa_status lsat_request(uint16_t opnum, struct ndr *n, struct rpc_op_
 
 /* ---- drsuapi (MS-DRSR) ---- */
 
-enum {
-    DRSR_GET_NC_CHANGES = 3
-};
+enum { DRSR_GET_NC_CHANGES = 3 };
 
 /*
  * IDL_DRSGetNCChanges: DRS_HANDLE, dwInVersion and the DRS_MSG_GETCHGREQ union.
@@ -730,17 +741,12 @@ static void drsr_get_nc_changes(struct ndr *n, struct rpc_op_state *st)
     /* NOTE: the naming context (pNC DSNAME) follows the whole structure and is not decoded. */
 }
 
-/* ---- endpoint mapper (C706 appendix O, MS-RPCE 2.2.1.2) ---- */
+/* ---- endpoint mapper (C706, MS-RPCE) ---- */
 
-enum {
-    EPM_MAP = 3
-};
+enum { EPM_MAP = 3 };
 
-/* Tower floor protocol identifiers (C706 appendix L). */
-enum {
-    TOWER_UUID = 0x0d,
-    TOWER_TCP = 0x07
-};
+/* Tower floor protocol identifiers (C706). */
+enum { TOWER_UUID = 0x0d, TOWER_TCP = 0x07 };
 
 /*
  * Walks the floors of a tower (a little-endian floor count, then per floor a
@@ -828,7 +834,7 @@ static enum wa_status epm_response(uint16_t opnum, struct ndr *n, struct rpc_op_
         return WA_UNSUPPORTED;
     }
     read_handle_out(n, st);
-    ndr_u32(n); /* num_towers */
+    ndr_u32(n);                  /* num_towers */
     ndr_count(n, NDR_COUNT_MAX); /* max_towers */
     ndr_count(n, NDR_COUNT_MAX); /* offset */
     uint32_t actual = ndr_count(n, RPC_LIST_MAX);
@@ -926,8 +932,8 @@ bool rpc_ops_handle_label(enum rpc_iface_id iface, uint16_t opnum, const struct 
 {
     if (iface == RPC_IFACE_SVCCTL) {
         const char *name = event_field(ev, "lpServiceName");
-        bool service_handle = opnum == SCMR_CREATE_SERVICE_W || opnum == SCMR_CREATE_SERVICE_A ||
-                              opnum == SCMR_OPEN_SERVICE_W || opnum == SCMR_OPEN_SERVICE_A;
+        bool service_handle = rpc_ops_is_service_create(opnum) || opnum == SCMR_OPEN_SERVICE_W ||
+                              opnum == SCMR_OPEN_SERVICE_A;
         if (!service_handle || name == NULL) {
             return false;
         }
@@ -972,7 +978,8 @@ static void xml_unescape(const char *src, size_t len, char *out, size_t out_size
     static const struct {
         const char *entity;
         char ch;
-    } entities[] = {{"&lt;", '<'}, {"&gt;", '>'}, {"&amp;", '&'}, {"&quot;", '"'}, {"&apos;", '\''}};
+    } entities[] = {
+        {"&lt;", '<'}, {"&gt;", '>'}, {"&amp;", '&'}, {"&quot;", '"'}, {"&apos;", '\''}};
     size_t used = 0;
     size_t i = 0;
     while (i < len && used + 1 < out_size) {

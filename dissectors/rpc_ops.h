@@ -17,19 +17,19 @@
 #include "ndr.h"
 #include "rpc_names.h"
 
-/* Size of an RPC context handle (MS-RPCE 2.2.4.8): attributes plus a UUID. */
+/* Size of an RPC context handle: 4 bytes of attributes plus a UUID. */
 #define RPC_HANDLE_LEN 20
 
-/* Longest string kept from a task XML or other large argument. */
+/* Maximum UTF-8 bytes kept of a task XML or other large argument. */
 #define RPC_TEXT_MAX (1u << 20)
 
-/* What a decoder found besides the argument fields. */
+/* Decoder results besides the argument fields. */
 struct rpc_op_state {
-    struct event *ev;                    /* receives the argument fields; borrowed */
-    const char *server_addr;             /* for endpoint-mapper port hints; may be NULL */
-    bool handle_in_set;                  /* the request names an existing context handle */
+    struct event *ev;        /* receives the argument fields (borrowed) */
+    const char *server_addr; /* server address for endpoint-mapper port hints, or NULL */
+    bool handle_in_set;      /* the request names an existing context handle */
     uint8_t handle_in[RPC_HANDLE_LEN];
-    bool handle_out_set;                 /* the response returns a new context handle */
+    bool handle_out_set; /* the response returns a new context handle */
     uint8_t handle_out[RPC_HANDLE_LEN];
 };
 
@@ -50,17 +50,25 @@ enum wa_status rpc_ops_decode_response(enum rpc_iface_id iface, uint16_t opnum, 
                                        struct rpc_op_state *st);
 
 /*
- * Writes into out the name that the handle returned by this call refers to
- * (a service key name, a registry key path), from the decoded request fields
- * in ev and the label of the handle the request used (parent, may be NULL).
- * Returns false when the operation returns no such handle.
+ * Returns true when svcctl opnum creates a service: RCreateServiceW/A,
+ * RCreateServiceWOW64A/W or RCreateWowService, which share one parameter layout.
+ */
+bool rpc_ops_is_service_create(uint16_t opnum);
+
+/*
+ * Writes into out the name that the handle returned by this call refers to,
+ * such as a service key name or a registry key path. The name is built from
+ * the decoded request fields in ev and from parent, the label of the handle
+ * the request used (may be NULL). Returns false when the operation returns no
+ * such handle.
  */
 bool rpc_ops_handle_label(enum rpc_iface_id iface, uint16_t opnum, const struct event *ev,
                           const char *parent, char *out, size_t out_size);
 
 /*
- * Adds to ev what the label of the request's input handle tells (ServiceName
- * for svcctl, KeyPath for winreg). Returns the status of event_set().
+ * Adds to ev the fields derived from the label of the request's input handle
+ * (ServiceName for svcctl, KeyPath for winreg). Returns the status of
+ * event_set().
  */
 enum wa_status rpc_ops_apply_handle_label(enum rpc_iface_id iface, struct event *ev,
                                           const char *label);

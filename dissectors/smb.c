@@ -61,8 +61,8 @@ void smb_conn_message(struct smb_conn *conn, bool from_client, const uint8_t *ms
 }
 
 /*
- * After a gap, requests in flight may never see their response and pipe data
- * is no longer contiguous, so every pipe stream of the direction is told.
+ * After a gap, pipe data is no longer contiguous, so the DCE-RPC stream of
+ * every open pipe receives a gap report for that direction.
  */
 void smb_conn_gap(struct smb_conn *conn, bool from_client)
 {

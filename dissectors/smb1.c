@@ -27,19 +27,19 @@
 
 /* One message, and one command block of its AndX chain. */
 struct smb1_msg {
-    struct cursor all;         /* the message from its header */
+    struct cursor all; /* the message from its header */
     struct smb1_header hdr;
     bool from_client;
-    bool cut;                  /* the message continues past the bytes delivered */
+    bool cut; /* the message continues past the bytes delivered */
     const struct pkt_meta *pm;
 };
 
 struct smb1_block {
     uint8_t command;
-    size_t offset;             /* of WordCount, from the header */
+    size_t offset; /* of WordCount, from the header */
     struct cursor words;
     struct cursor bytes;
-    size_t bytes_offset;       /* of the first data byte, from the header */
+    size_t bytes_offset; /* of the first data byte, from the header */
 };
 
 enum wa_status smb1_parse_header(const uint8_t *data, size_t len, struct smb1_header *hdr)
@@ -134,8 +134,8 @@ static char *dup_text(const char *text)
  * Reads a NUL-terminated string from bytes (advancing past it): UTF-16LE
  * aligned to an even offset from the header when unicode, else OEM text.
  */
-static void read_string(const struct smb1_msg *m, const struct smb1_block *b,
-                        struct cursor *bytes, bool unicode, char *out, size_t out_size)
+static void read_string(const struct smb1_block *b, struct cursor *bytes, bool unicode, char *out,
+                        size_t out_size)
 {
     out[0] = '\0';
     if (unicode && (b->bytes_offset + cur_offset(bytes)) % 2 != 0) {
@@ -161,7 +161,6 @@ static void read_string(const struct smb1_msg *m, const struct smb1_block *b,
         out[n] = '\0';
     }
     cur_seek(bytes, WA_MIN(end + unit, bytes->len));
-    (void)m;
 }
 
 static bool is_unicode(const struct smb1_msg *m)
@@ -169,7 +168,7 @@ static bool is_unicode(const struct smb1_msg *m)
     return (m->hdr.flags2 & SMB1_FLAGS2_UNICODE) != 0;
 }
 
-/* ---- NEGOTIATE (2.2.4.52) ---- */
+/* ---- NEGOTIATE (MS-CIFS 2.2.4.52) ---- */
 
 static void negotiate_request(struct smb_state *st, struct smb1_msg *m, struct smb1_block *b)
 {
@@ -179,7 +178,7 @@ static void negotiate_request(struct smb_state *st, struct smb1_msg *m, struct s
     list[0] = '\0';
     while (cur_left(&bytes) > 1 && cur_u8(&bytes) == 0x02) {
         char name[64];
-        read_string(m, b, &bytes, false, name, sizeof(name));
+        read_string(b, &bytes, false, name, sizeof(name));
         int wrote = snprintf(list + n, sizeof(list) - n, "%s\n", name);
         if (wrote < 0 || (size_t)wrote >= sizeof(list) - n) {
             break;
@@ -215,14 +214,15 @@ static void negotiate_response(struct smb_state *st, struct smb1_block *b, struc
 
 /* ---- SESSION_SETUP_ANDX (MS-CIFS 2.2.4.53, MS-SMB 2.2.4.6) ---- */
 
-/* Reads AccountName and PrimaryDomain after the passwords of a request without extended security. */
+/* Reads AccountName and PrimaryDomain after the passwords of a request without extended security.
+ */
 static void session_setup_plain(struct smb1_msg *m, struct smb1_block *b, struct ntlm_info *auth,
                                 uint16_t oem_len, uint16_t unicode_len)
 {
     struct cursor bytes = b->bytes;
     cur_skip(&bytes, (size_t)oem_len + unicode_len);
-    read_string(m, b, &bytes, is_unicode(m), auth->user, sizeof(auth->user));
-    read_string(m, b, &bytes, is_unicode(m), auth->domain, sizeof(auth->domain));
+    read_string(b, &bytes, is_unicode(m), auth->user, sizeof(auth->user));
+    read_string(b, &bytes, is_unicode(m), auth->domain, sizeof(auth->domain));
     auth->anonymous = auth->user[0] == '\0' && oem_len <= 1 && unicode_len == 0;
     auth->mech = NTLM_MECH_NTLMSSP;
 }
@@ -244,7 +244,12 @@ static void session_setup_request(struct smb_state *st, struct smb1_msg *m, stru
         if (blob == NULL || ntlm_parse_blob(blob, blob_len, &info) != WA_OK) {
             return;
         }
-        p->offered_kerberos = info.mech == NTLM_MECH_KERBEROS;
+        if (info.mech == NTLM_MECH_KERBEROS) {
+            p->request_auth = malloc(sizeof(*p->request_auth));
+            if (p->request_auth != NULL) {
+                *p->request_auth = info;
+            }
+        }
         struct smb_session *sess = smb_session_get(st, m->hdr.uid, m->hdr.uid != 0);
         if (sess != NULL && info.mech == NTLM_MECH_NTLMSSP && info.message_type == 3) {
             sess->auth = info;
@@ -255,9 +260,9 @@ static void session_setup_request(struct smb_state *st, struct smb1_msg *m, stru
         cur_seek(w, 14);
         uint16_t oem_len = cur_le16(w);
         uint16_t unicode_len = word_count == 13 ? cur_le16(w) : 0;
-        p->plain_auth = calloc(1, sizeof(*p->plain_auth));
-        if (cur_ok(w) && p->plain_auth != NULL) {
-            session_setup_plain(m, b, p->plain_auth, oem_len, unicode_len);
+        p->request_auth = calloc(1, sizeof(*p->request_auth));
+        if (cur_ok(w) && p->request_auth != NULL) {
+            session_setup_plain(m, b, p->request_auth, oem_len, unicode_len);
         }
         return;
     }
@@ -271,13 +276,7 @@ static void session_setup_response(struct smb_state *st, struct smb1_msg *m, str
     if (sess == NULL) {
         return;
     }
-    if (p->offered_kerberos) {
-        sess->kerberos = true;
-    }
-    if (p->plain_auth != NULL) {
-        sess->auth = *p->plain_auth;
-        sess->plain_auth = true;
-    }
+    smb_session_apply_request(sess, p);
     if (b->words.len / 2 == 4) {
         cur_seek(&b->words, 6);
         uint16_t blob_len = cur_le16(&b->words);
@@ -304,7 +303,7 @@ static void session_setup_response(struct smb_state *st, struct smb1_msg *m, str
     }
 }
 
-/* ---- TREE_CONNECT_ANDX (2.2.4.55) ---- */
+/* ---- TREE_CONNECT_ANDX (MS-CIFS 2.2.4.55) ---- */
 
 static void tree_connect_request(struct smb_state *st, struct smb1_msg *m, struct smb1_block *b)
 {
@@ -317,7 +316,7 @@ static void tree_connect_request(struct smb_state *st, struct smb1_msg *m, struc
         CTR_INC("smb1.malformed");
         return;
     }
-    read_string(m, b, &bytes, is_unicode(m), path, sizeof(path));
+    read_string(b, &bytes, is_unicode(m), path, sizeof(path));
     struct smb_pending *p = pending_open(st, m, b->command);
     if (p != NULL) {
         p->kind = SMB_PENDING_TREE_CONNECT;
@@ -335,12 +334,22 @@ static void tree_connect_response(struct smb_state *st, struct smb1_msg *m, stru
     if (p->session_id == 0) {
         p->session_id = m->hdr.uid;
     }
-    read_string(m, b, &bytes, false, service, sizeof(service));
+    read_string(b, &bytes, false, service, sizeof(service));
+    /* Service strings of MS-CIFS 2.2.4.55.2: "A:" disk, "LPT1:" printer, "IPC" named pipe. */
     res.pipe_share = strcmp(service, "IPC") == 0;
+    if (m->hdr.status == NT_STATUS_SUCCESS) {
+        if (res.pipe_share) {
+            res.share_type = "pipe";
+        } else if (strcmp(service, "A:") == 0) {
+            res.share_type = "disk";
+        } else if (strcmp(service, "LPT1:") == 0) {
+            res.share_type = "print";
+        }
+    }
     smb_event_tree_connect(st, p, &res);
 }
 
-/* ---- NT_CREATE_ANDX (2.2.4.64) and OPEN_ANDX (2.2.4.41) ---- */
+/* ---- NT_CREATE_ANDX (MS-CIFS 2.2.4.64) and OPEN_ANDX (MS-CIFS 2.2.4.41) ---- */
 
 static void nt_create_request(struct smb_state *st, struct smb1_msg *m, struct smb1_block *b)
 {
@@ -357,7 +366,7 @@ static void nt_create_request(struct smb_state *st, struct smb1_msg *m, struct s
         return;
     }
     struct cursor bytes = b->bytes;
-    read_string(m, b, &bytes, is_unicode(m), name, sizeof(name));
+    read_string(b, &bytes, is_unicode(m), name, sizeof(name));
     struct smb_pending *p = pending_open(st, m, b->command);
     if (p == NULL) {
         return;
@@ -398,8 +407,7 @@ static void nt_create_response(struct smb_state *st, struct smb1_msg *m, struct 
 static void open_andx_map(uint16_t access_mode, uint16_t open_mode, uint32_t *access,
                           uint32_t *disposition)
 {
-    static const uint32_t ACCESS_BY_MODE[4] = {0x00120089u, 0x00120116u, 0x0012019fu,
-                                               0x001200a0u};
+    static const uint32_t ACCESS_BY_MODE[4] = {0x00120089u, 0x00120116u, 0x0012019fu, 0x001200a0u};
     bool create = (open_mode & 0x0010u) != 0;
     *access = ACCESS_BY_MODE[access_mode & 0x3u];
     switch (open_mode & 0x3u) {
@@ -410,7 +418,7 @@ static void open_andx_map(uint16_t access_mode, uint16_t open_mode, uint32_t *ac
         *disposition = create ? 5u : 4u; /* FILE_OVERWRITE_IF : FILE_OVERWRITE */
         break;
     default:
-        *disposition = 2u;               /* FILE_CREATE */
+        *disposition = 2u; /* FILE_CREATE */
         break;
     }
 }
@@ -428,7 +436,7 @@ static void open_andx_request(struct smb_state *st, struct smb1_msg *m, struct s
         return;
     }
     struct cursor bytes = b->bytes;
-    read_string(m, b, &bytes, is_unicode(m), name, sizeof(name));
+    read_string(b, &bytes, is_unicode(m), name, sizeof(name));
     struct smb_pending *p = pending_open(st, m, b->command);
     if (p == NULL) {
         return;
@@ -532,8 +540,8 @@ static bool transaction_response(struct smb_state *st, struct smb1_msg *m, struc
                                  struct smb_pending *p)
 {
     struct cursor *w = &b->words;
-    bool has_data = m->hdr.status == NT_STATUS_SUCCESS ||
-                    m->hdr.status == NT_STATUS_BUFFER_OVERFLOW;
+    bool has_data =
+        m->hdr.status == NT_STATUS_SUCCESS || m->hdr.status == NT_STATUS_BUFFER_OVERFLOW;
     cur_seek(w, 2);
     uint16_t total_data = cur_le16(w);
     cur_seek(w, 12);
@@ -568,8 +576,8 @@ static void read_response(struct smb_state *st, struct smb1_msg *m, struct smb1_
                           struct smb_pending *p)
 {
     struct cursor *w = &b->words;
-    bool has_data = m->hdr.status == NT_STATUS_SUCCESS ||
-                    m->hdr.status == NT_STATUS_BUFFER_OVERFLOW;
+    bool has_data =
+        m->hdr.status == NT_STATUS_SUCCESS || m->hdr.status == NT_STATUS_BUFFER_OVERFLOW;
     cur_seek(w, 10);
     uint16_t data_len = cur_le16(w);
     uint16_t data_off = cur_le16(w);
@@ -579,7 +587,8 @@ static void read_response(struct smb_state *st, struct smb1_msg *m, struct smb1_
     }
 }
 
-/* WRITE_ANDX with WordCount 12 or 14 (MS-CIFS 2.2.4.43); the layout differs only after DataOffset. */
+/* WRITE_ANDX with WordCount 12 or 14 (MS-CIFS 2.2.4.43); the layout differs only after DataOffset.
+ */
 static void write_request(struct smb_state *st, struct smb1_msg *m, struct smb1_block *b)
 {
     struct cursor *w = &b->words;
@@ -649,7 +658,12 @@ static void dispatch_request(struct smb_state *st, struct smb1_msg *m, struct sm
         CTR_INC("smb1.transaction_secondary");
         break;
     case SMB1_COM_TRANSACTION2:
-        CTR_INC("smb1.transaction2");
+    case SMB1_COM_NT_TRANSACT:
+        /*
+         * NOTE: TRANS2_OPEN2 and NT_TRANSACT_CREATE can open files too, but
+         * clients rarely use them, so they are counted and not rebuilt as 5145.
+         */
+        CTR_INC("smb1.transaction2_or_nt_transact");
         break;
     case SMB1_COM_READ_ANDX:
         read_request(st, m, b);
@@ -733,7 +747,7 @@ static bool is_andx(uint8_t command)
 
 /*
  * Follows the AndX chain. Each AndXOffset must point past the block it comes
- * from, so offsets strictly increase and a hostile loop ends; the chain is
+ * from, so offsets strictly increase and a hostile loop ends. The chain is
  * also capped at SMB1_ANDX_MAX commands.
  */
 static void walk_andx(struct smb_state *st, struct smb1_msg *m)

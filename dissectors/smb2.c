@@ -17,13 +17,13 @@
 
 /* One compound element, with the ids it inherits when it is a related operation. */
 struct smb2_element {
-    struct cursor body;          /* the whole element, header included */
+    struct cursor body; /* the whole element, header included */
     struct smb2_header hdr;
     bool from_client;
-    uint8_t file_id[16];         /* FileId the element names, after related-operation rules */
+    uint8_t file_id[16]; /* FileId the element names, after related-operation rules */
     bool has_file_id;
     const struct pkt_meta *pm;
-    bool cut;                    /* the element continues past the bytes delivered */
+    bool cut; /* the element continues past the bytes delivered */
 };
 
 static const uint8_t FILE_ID_ALL_ONES[16] = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
@@ -156,7 +156,12 @@ static void session_setup_request(struct smb_state *st, struct smb2_element *el)
     if (ntlm_parse_blob(blob.base, blob.len, &info) != WA_OK) {
         return;
     }
-    p->offered_kerberos = info.mech == NTLM_MECH_KERBEROS;
+    if (info.mech == NTLM_MECH_KERBEROS) {
+        p->request_auth = malloc(sizeof(*p->request_auth));
+        if (p->request_auth != NULL) {
+            *p->request_auth = info;
+        }
+    }
     struct smb_session *sess = smb_session_get(st, el->hdr.session_id, el->hdr.session_id != 0);
     if (sess != NULL && info.mech == NTLM_MECH_NTLMSSP && info.message_type == 3) {
         sess->auth = info;
@@ -171,9 +176,7 @@ static void session_setup_response(struct smb_state *st, struct smb2_element *el
     if (sess == NULL) {
         return;
     }
-    if (p->offered_kerberos) {
-        sess->kerberos = true;
-    }
+    smb_session_apply_request(sess, p);
     struct cursor *c = &el->body;
     cur_seek(c, SMB2_HEADER_LEN + 4);
     uint16_t blob_off = cur_le16(c);
@@ -200,7 +203,7 @@ static void session_setup_response(struct smb_state *st, struct smb2_element *el
     }
 }
 
-/* ---- TREE_CONNECT (2.2.9, 2.2.10) and CREATE (2.2.13, 2.2.14) ---- */
+/* ---- TREE_CONNECT (MS-SMB2 2.2.9, 2.2.10) and CREATE (MS-SMB2 2.2.13, 2.2.14) ---- */
 
 static void tree_connect_request(struct smb_state *st, struct smb2_element *el)
 {
@@ -234,6 +237,10 @@ static void tree_connect_response(struct smb_state *st, struct smb2_element *el,
     cur_seek(c, SMB2_HEADER_LEN + 2);
     uint8_t share_type = cur_u8(c);
     res.pipe_share = cur_ok(c) && el->hdr.status == NT_STATUS_SUCCESS && share_type == 0x02;
+    if (cur_ok(c) && el->hdr.status == NT_STATUS_SUCCESS) {
+        static const char *const NAMES[] = {NULL, "disk", "pipe", "print"};
+        res.share_type = share_type < WA_ARRAY_LEN(NAMES) ? NAMES[share_type] : NULL;
+    }
     smb_event_tree_connect(st, p, &res);
 }
 
@@ -265,8 +272,7 @@ static void create_request(struct smb_state *st, struct smb2_element *el)
     p->path = dup_text(name);
 }
 
-static void create_response(struct smb_state *st, struct smb2_element *el,
-                            struct smb_pending *p)
+static void create_response(struct smb_state *st, struct smb2_element *el, struct smb_pending *p)
 {
     struct smb_result res = {.status = el->hdr.status};
     if (el->hdr.status == NT_STATUS_SUCCESS) {
@@ -288,11 +294,10 @@ static void create_response(struct smb_state *st, struct smb2_element *el,
     smb_event_create(st, p, &res);
 }
 
-/* ---- named pipes: CLOSE, READ, WRITE, IOCTL (2.2.15-2.2.22, 2.2.31-2.2.32) ---- */
+/* ---- named pipes: CLOSE, READ, WRITE, IOCTL (MS-SMB2 2.2.15-2.2.22, 2.2.31-2.2.32) ---- */
 
 /* Reads the FileId at off; a related operation's all-ones FileId means the previous element's. */
-static bool read_file_id(struct smb2_element *el, size_t off, const uint8_t prev[16],
-                         bool has_prev)
+static bool read_file_id(struct smb2_element *el, size_t off, const uint8_t prev[16], bool has_prev)
 {
     struct cursor *c = &el->body;
     cur_seek(c, off);
@@ -303,6 +308,11 @@ static bool read_file_id(struct smb2_element *el, size_t off, const uint8_t prev
     if ((el->hdr.flags & SMB2_FLAGS_RELATED_OPERATIONS) != 0 &&
         memcmp(el->file_id, FILE_ID_ALL_ONES, 16) == 0) {
         if (!has_prev) {
+            /*
+             * NOTE: the FileId of a CREATE earlier in the same compound is known
+             * only from its response, so pipe data in this element is not
+             * handed to DCE-RPC.
+             */
             CTR_INC("smb2.related_unknown_file");
             return false;
         }
@@ -312,8 +322,8 @@ static bool read_file_id(struct smb2_element *el, size_t off, const uint8_t prev
     return true;
 }
 
-static void pipe_hand_over(struct smb_pipe *pipe, bool from_client, const uint8_t *data,
-                           size_t len, const struct pkt_meta *pm)
+static void pipe_hand_over(struct smb_pipe *pipe, bool from_client, const uint8_t *data, size_t len,
+                           const struct pkt_meta *pm)
 {
     dcerpc_stream_data(pipe->rpc, from_client, data, len, pm);
     ctr_add(from_client ? "smb.pipe_bytes_to_server" : "smb.pipe_bytes_to_client", len);
@@ -375,8 +385,8 @@ static void read_request(struct smb_state *st, struct smb2_element *el, const ui
 static void read_response(struct smb_state *st, struct smb2_element *el, struct smb_pending *p)
 {
     struct smb_pipe *pipe = smb_pipe_get(st, p->file_id);
-    bool has_data = el->hdr.status == NT_STATUS_SUCCESS ||
-                    el->hdr.status == NT_STATUS_BUFFER_OVERFLOW;
+    bool has_data =
+        el->hdr.status == NT_STATUS_SUCCESS || el->hdr.status == NT_STATUS_BUFFER_OVERFLOW;
     if (pipe == NULL || !has_data) {
         return;
     }
@@ -414,8 +424,8 @@ static void ioctl_request(struct smb_state *st, struct smb2_element *el, const u
 static void ioctl_response(struct smb_state *st, struct smb2_element *el, struct smb_pending *p)
 {
     struct smb_pipe *pipe = smb_pipe_get(st, p->file_id);
-    bool has_data = el->hdr.status == NT_STATUS_SUCCESS ||
-                    el->hdr.status == NT_STATUS_BUFFER_OVERFLOW;
+    bool has_data =
+        el->hdr.status == NT_STATUS_SUCCESS || el->hdr.status == NT_STATUS_BUFFER_OVERFLOW;
     if (pipe == NULL || !has_data) {
         return;
     }
@@ -438,8 +448,8 @@ static void close_request(struct smb_state *st, struct smb2_element *el, const u
 
 /* ---- dispatch ---- */
 
-static void dispatch_request(struct smb_state *st, struct smb2_element *el,
-                             const uint8_t prev[16], bool has_prev)
+static void dispatch_request(struct smb_state *st, struct smb2_element *el, const uint8_t prev[16],
+                             bool has_prev)
 {
     switch (el->hdr.command) {
     case SMB2_SESSION_SETUP:
@@ -483,8 +493,7 @@ static void negotiate_response(struct smb_state *st, struct smb2_element *el)
     }
 }
 
-static void complete_response(struct smb_state *st, struct smb2_element *el,
-                              struct smb_pending *p)
+static void complete_response(struct smb_state *st, struct smb2_element *el, struct smb_pending *p)
 {
     switch (el->hdr.command) {
     case SMB2_SESSION_SETUP:
@@ -562,7 +571,7 @@ static void count_transform(struct smb_state *st, struct cursor *c)
 /*
  * Walks a compound chain by NextCommand. Each NextCommand must be at least a
  * header long and 8-byte aligned, so offsets strictly increase and the walk
- * ends; an element pointing past the bytes delivered ends the walk.
+ * ends. An element that reaches past the bytes delivered is the last one.
  */
 static void walk_compound(struct smb_state *st, bool from_client, struct cursor *msg,
                           size_t total_len, const struct pkt_meta *pm)

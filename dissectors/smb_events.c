@@ -1,5 +1,5 @@
 /*
- * SMB connection state and the Windows Security events rebuilt from it.
+ * The Windows Security events rebuilt from SMB requests and their responses.
  *
  * Field names and renderings follow what Windows writes in the Security log
  * (EventData of 5140, 5145, 4624 and 4625). Where Windows logs something the
@@ -8,16 +8,15 @@
  */
 #include "smb_events.h"
 
+#include <ctype.h>
 #include <inttypes.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
 #include "../sensor/counters.h"
 
 /* Access rights (MS-SMB2 2.2.13.1.1, MS-DTYP 2.4.3). */
-#define FILE_READ_DATA 0x00000001u
 #define FILE_WRITE_DATA 0x00000002u
 #define FILE_READ_ATTRIBUTES 0x00000080u
 #define GENERIC_ALL 0x10000000u
@@ -60,12 +59,6 @@ static const struct access_code ACCESS_CODES[] = {
     {0x00000100u, "%%4424"}, /* WriteAttributes */
 };
 
-void smb_state_init(struct smb_state *st, const struct conn_meta *meta)
-{
-    memset(st, 0, sizeof(*st));
-    st->meta = meta;
-}
-
 void smb_format_access_list(uint32_t mask, char *out, size_t out_size)
 {
     size_t n = 0;
@@ -74,8 +67,7 @@ void smb_format_access_list(uint32_t mask, char *out, size_t out_size)
         if ((mask & ACCESS_CODES[i].bit) == 0) {
             continue;
         }
-        int wrote = snprintf(out + n, out_size - n, "%s%s", n > 0 ? " " : "",
-                             ACCESS_CODES[i].code);
+        int wrote = snprintf(out + n, out_size - n, "%s%s", n > 0 ? " " : "", ACCESS_CODES[i].code);
         if (wrote < 0 || (size_t)wrote >= out_size - n) {
             return;
         }
@@ -94,6 +86,23 @@ void smb_format_file_id(const uint8_t file_id[16], char *out, size_t out_size)
     out[n] = '\0';
 }
 
+/*
+ * Share names compare case-insensitively, and Windows logs the name the share
+ * was created with rather than the client's spelling. The default shares are
+ * created upper-case (IPC$, ADMIN$, C$), so a client's "c$" is logged as C$.
+ * Other share names keep the client's spelling because the server's is unknown.
+ */
+static void canonicalize_default_share(char *name)
+{
+    size_t len = strlen(name);
+    bool drive = len == 2 && name[1] == '$' && isalpha((unsigned char)name[0]);
+    if (drive || strcasecmp(name, "IPC$") == 0 || strcasecmp(name, "ADMIN$") == 0) {
+        for (size_t i = 0; i < len; i++) {
+            name[i] = (char)toupper((unsigned char)name[i]);
+        }
+    }
+}
+
 bool smb_split_tree_path(const char *path, char *share, size_t share_size, char *host,
                          size_t host_size)
 {
@@ -107,349 +116,10 @@ bool smb_split_tree_path(const char *path, char *share, size_t share_size, char 
     size_t host_len = (size_t)(sep - path);
     snprintf(host, host_size, "%.*s", (int)WA_MIN(host_len, (size_t)INT32_MAX), path);
     snprintf(share, share_size, "\\\\*\\%s", sep + 1);
+    if (strlen(share) > 4) {
+        canonicalize_default_share(share + 4);
+    }
     return true;
-}
-
-/* ---- tables ---- */
-
-/*
- * SMB 3.x multichannel binds one session to several TCP connections, and a
- * client may use a session's trees on a connection that never carried their
- * TREE_CONNECT. Sessions and trees of SMB2 connections are therefore also kept
- * in a small process-wide cache keyed by server address and SessionId, and a
- * connection imports an entry when it meets an id it has not seen. SMB1 UIDs
- * and TIDs are only meaningful within their connection and are not shared.
- */
-#define SHARED_SESSIONS_MAX 64
-#define SHARED_TREES_MAX 256
-#define SHARED_NAME_MAX 256
-
-struct shared_session {
-    bool in_use;
-    uint64_t last_use;
-    char server[46];
-    uint64_t id;
-    struct ntlm_info challenge;
-    struct ntlm_info auth;
-    bool kerberos;
-};
-
-struct shared_tree {
-    bool in_use;
-    uint64_t last_use;
-    char server[46];
-    uint64_t session_id;
-    uint32_t tree_id;
-    bool ipc;
-    char share[SHARED_NAME_MAX];
-    char host[SHARED_NAME_MAX];
-};
-
-static struct shared_session shared_sessions[SHARED_SESSIONS_MAX];
-static struct shared_tree shared_trees[SHARED_TREES_MAX];
-static uint64_t shared_clock;
-
-void smb_shared_reset(void)
-{
-    memset(shared_sessions, 0, sizeof(shared_sessions));
-    memset(shared_trees, 0, sizeof(shared_trees));
-    shared_clock = 0;
-}
-
-static bool is_shared(const struct smb_state *st)
-{
-    return st->version == SMB_VERSION_2;
-}
-
-static struct shared_session *shared_session_find(const char *server, uint64_t id)
-{
-    for (size_t i = 0; i < SHARED_SESSIONS_MAX; i++) {
-        struct shared_session *s = &shared_sessions[i];
-        if (s->in_use && s->id == id && strcmp(s->server, server) == 0) {
-            s->last_use = ++shared_clock;
-            return s;
-        }
-    }
-    return NULL;
-}
-
-static struct shared_tree *shared_tree_find(const char *server, uint64_t session_id,
-                                            uint32_t tree_id)
-{
-    for (size_t i = 0; i < SHARED_TREES_MAX; i++) {
-        struct shared_tree *t = &shared_trees[i];
-        if (t->in_use && t->tree_id == tree_id && t->session_id == session_id &&
-            strcmp(t->server, server) == 0) {
-            t->last_use = ++shared_clock;
-            return t;
-        }
-    }
-    return NULL;
-}
-
-/* Copies src into dst of size dst_size, cutting it when it does not fit. */
-static void copy_text(char *dst, size_t dst_size, const char *src)
-{
-    size_t n = WA_MIN(strlen(src), dst_size - 1);
-    memcpy(dst, src, n);
-    dst[n] = '\0';
-}
-
-/* Returns a free cache slot, or the least recently used one (counted as an eviction). */
-static struct shared_session *shared_session_slot(void)
-{
-    struct shared_session *oldest = &shared_sessions[0];
-    for (size_t i = 0; i < SHARED_SESSIONS_MAX; i++) {
-        if (!shared_sessions[i].in_use) {
-            return &shared_sessions[i];
-        }
-        if (shared_sessions[i].last_use < oldest->last_use) {
-            oldest = &shared_sessions[i];
-        }
-    }
-    CTR_INC("smb.shared_evicted");
-    return oldest;
-}
-
-static struct shared_tree *shared_tree_slot(void)
-{
-    struct shared_tree *oldest = &shared_trees[0];
-    for (size_t i = 0; i < SHARED_TREES_MAX; i++) {
-        if (!shared_trees[i].in_use) {
-            return &shared_trees[i];
-        }
-        if (shared_trees[i].last_use < oldest->last_use) {
-            oldest = &shared_trees[i];
-        }
-    }
-    CTR_INC("smb.shared_evicted");
-    return oldest;
-}
-
-static void shared_session_publish(const struct smb_state *st, const struct smb_session *sess)
-{
-    struct shared_session *s = shared_session_find(st->meta->server_addr, sess->id);
-    if (s == NULL) {
-        s = shared_session_slot();
-    }
-    s->in_use = true;
-    s->last_use = ++shared_clock;
-    copy_text(s->server, sizeof(s->server), st->meta->server_addr);
-    s->id = sess->id;
-    s->challenge = sess->challenge;
-    s->auth = sess->auth;
-    s->kerberos = sess->kerberos;
-}
-
-static void shared_tree_publish(const struct smb_state *st, const struct smb_tree *tree)
-{
-    struct shared_tree *t =
-        shared_tree_find(st->meta->server_addr, tree->session_id, tree->tree_id);
-    if (t == NULL) {
-        t = shared_tree_slot();
-    }
-    t->in_use = true;
-    t->last_use = ++shared_clock;
-    copy_text(t->server, sizeof(t->server), st->meta->server_addr);
-    t->session_id = tree->session_id;
-    t->tree_id = tree->tree_id;
-    t->ipc = tree->ipc;
-    copy_text(t->share, sizeof(t->share), tree->share);
-    copy_text(t->host, sizeof(t->host), tree->host);
-}
-
-static struct smb_tree *tree_add(struct smb_state *st, uint64_t session_id, uint32_t tree_id);
-
-struct smb_session *smb_session_get(struct smb_state *st, uint64_t id, bool create)
-{
-    struct smb_session *free_slot = NULL;
-    for (size_t i = 0; i < SMB_SESSIONS_MAX; i++) {
-        struct smb_session *s = &st->sessions[i];
-        if (s->in_use && s->id == id) {
-            return s;
-        }
-        if (!s->in_use && free_slot == NULL) {
-            free_slot = s;
-        }
-    }
-    const struct shared_session *known =
-        is_shared(st) ? shared_session_find(st->meta->server_addr, id) : NULL;
-    if (!create && known == NULL) {
-        return NULL;
-    }
-    if (free_slot == NULL) {
-        CTR_INC("smb2.limit");
-        return NULL;
-    }
-    memset(free_slot, 0, sizeof(*free_slot));
-    free_slot->in_use = true;
-    free_slot->id = id;
-    free_slot->challenge.neg_state = -1;
-    free_slot->auth.neg_state = -1;
-    if (known != NULL) {
-        free_slot->challenge = known->challenge;
-        free_slot->auth = known->auth;
-        free_slot->kerberos = known->kerberos;
-        CTR_INC("smb.shared_session_used");
-    }
-    return free_slot;
-}
-
-void smb_session_drop(struct smb_state *st, uint64_t id)
-{
-    struct smb_session *s = smb_session_get(st, id, false);
-    if (s != NULL) {
-        s->in_use = false;
-    }
-}
-
-struct smb_tree *smb_tree_get(struct smb_state *st, uint64_t session_id, uint32_t tree_id)
-{
-    for (size_t i = 0; i < SMB_TREES_MAX; i++) {
-        struct smb_tree *t = &st->trees[i];
-        if (t->in_use && t->tree_id == tree_id && t->session_id == session_id) {
-            return t;
-        }
-    }
-    if (!is_shared(st)) {
-        /* SMB1 clients may use a TID under another UID; fall back to the TID alone. */
-        for (size_t i = 0; i < SMB_TREES_MAX; i++) {
-            struct smb_tree *t = &st->trees[i];
-            if (t->in_use && t->tree_id == tree_id) {
-                return t;
-            }
-        }
-        return NULL;
-    }
-    const struct shared_tree *known = shared_tree_find(st->meta->server_addr, session_id, tree_id);
-    if (known == NULL) {
-        return NULL;
-    }
-    struct smb_tree *t = tree_add(st, session_id, tree_id);
-    if (t != NULL) {
-        t->ipc = known->ipc;
-        snprintf(t->share, sizeof(t->share), "%s", known->share);
-        snprintf(t->host, sizeof(t->host), "%s", known->host);
-        CTR_INC("smb.shared_tree_used");
-    }
-    return t;
-}
-
-void smb_tree_drop(struct smb_state *st, uint64_t session_id, uint32_t tree_id)
-{
-    for (size_t i = 0; i < SMB_TREES_MAX; i++) {
-        struct smb_tree *t = &st->trees[i];
-        if (t->in_use && t->tree_id == tree_id && t->session_id == session_id) {
-            t->in_use = false;
-        }
-    }
-}
-
-static struct smb_tree *tree_add(struct smb_state *st, uint64_t session_id, uint32_t tree_id)
-{
-    struct smb_tree *t = NULL;
-    for (size_t i = 0; i < SMB_TREES_MAX && t == NULL; i++) {
-        struct smb_tree *cand = &st->trees[i];
-        if (cand->in_use && cand->tree_id == tree_id && cand->session_id == session_id) {
-            t = cand;
-        }
-    }
-    for (size_t i = 0; i < SMB_TREES_MAX && t == NULL; i++) {
-        if (!st->trees[i].in_use) {
-            t = &st->trees[i];
-        }
-    }
-    if (t == NULL) {
-        CTR_INC("smb2.limit");
-        return NULL;
-    }
-    memset(t, 0, sizeof(*t));
-    t->in_use = true;
-    t->session_id = session_id;
-    t->tree_id = tree_id;
-    return t;
-}
-
-struct smb_pipe *smb_pipe_get(struct smb_state *st, const uint8_t file_id[16])
-{
-    for (size_t i = 0; i < SMB_PIPES_MAX; i++) {
-        struct smb_pipe *p = &st->pipes[i];
-        if (p->in_use && memcmp(p->file_id, file_id, 16) == 0) {
-            return p;
-        }
-    }
-    return NULL;
-}
-
-void smb_pipe_close(struct smb_state *st, const uint8_t file_id[16])
-{
-    struct smb_pipe *p = smb_pipe_get(st, file_id);
-    if (p == NULL) {
-        return;
-    }
-    dcerpc_stream_free(p->rpc);
-    memset(p, 0, sizeof(*p));
-}
-
-struct smb_pending *smb_pending_add(struct smb_state *st, uint64_t message_id)
-{
-    struct smb_pending *free_slot = NULL;
-    for (uint32_t i = 0; i < st->pending_cap; i++) {
-        struct smb_pending *p = &st->pending[i];
-        if (p->in_use && p->message_id == message_id) {
-            CTR_INC("smb2.unanswered");
-            smb_pending_done(p);
-        }
-        if (!p->in_use && free_slot == NULL) {
-            free_slot = p;
-        }
-    }
-    if (free_slot == NULL) {
-        if (st->pending_cap >= SMB_PENDING_MAX) {
-            CTR_INC("smb2.limit");
-            return NULL;
-        }
-        uint32_t cap = st->pending_cap == 0 ? 16 : st->pending_cap * 2;
-        cap = WA_MIN(cap, (uint32_t)SMB_PENDING_MAX);
-        struct smb_pending *grown = realloc(st->pending, cap * sizeof(*grown));
-        if (grown == NULL) {
-            CTR_INC("smb.nomem");
-            return NULL;
-        }
-        memset(grown + st->pending_cap, 0, (cap - st->pending_cap) * sizeof(*grown));
-        free_slot = &grown[st->pending_cap];
-        st->pending = grown;
-        st->pending_cap = cap;
-    }
-    memset(free_slot, 0, sizeof(*free_slot));
-    free_slot->in_use = true;
-    free_slot->message_id = message_id;
-    return free_slot;
-}
-
-struct smb_pending *smb_pending_find(struct smb_state *st, uint64_t message_id,
-                                     uint64_t async_id)
-{
-    for (uint32_t i = 0; i < st->pending_cap; i++) {
-        struct smb_pending *p = &st->pending[i];
-        if (!p->in_use) {
-            continue;
-        }
-        if (async_id != 0 && p->async_id == async_id) {
-            return p;
-        }
-        if (p->message_id == message_id) {
-            return p;
-        }
-    }
-    return NULL;
-}
-
-void smb_pending_done(struct smb_pending *p)
-{
-    free(p->path);
-    free(p->plain_auth);
-    memset(p, 0, sizeof(*p));
 }
 
 /* ---- rebuilt events ---- */
@@ -460,26 +130,31 @@ struct event_builder {
     bool ok;
 };
 
-static void put(struct event_builder *b, enum event_list list, const char *name,
-                const char *value)
+static void put(struct event_builder *b, enum event_list list, const char *name, const char *value)
 {
     if (b->ok && event_set(b->ev, list, name, value) != WA_OK) {
         b->ok = false;
     }
 }
 
-static void put_hex(struct event_builder *b, enum event_list list, const char *name,
-                    uint64_t value)
+static void put_hex(struct event_builder *b, enum event_list list, const char *name, uint64_t value)
 {
     if (b->ok && event_setf(b->ev, list, name, "0x%" PRIx64, value) != WA_OK) {
         b->ok = false;
     }
 }
 
-static void put_u64(struct event_builder *b, enum event_list list, const char *name,
-                    uint64_t value)
+static void put_u64(struct event_builder *b, enum event_list list, const char *name, uint64_t value)
 {
     if (b->ok && event_set_u64(b->ev, list, name, value) != WA_OK) {
+        b->ok = false;
+    }
+}
+
+/* IpPort is text in EventData, as Windows writes every EventData value. */
+static void put_port(struct event_builder *b, uint16_t port)
+{
+    if (b->ok && event_setf(b->ev, EVENT_DATA, "IpPort", "%u", port) != WA_OK) {
         b->ok = false;
     }
 }
@@ -508,17 +183,21 @@ static void builder_finish(struct smb_state *st, struct event_builder *b)
 
 /*
  * Computer is the server's NetBIOS name from the NTLM CHALLENGE, else the host
- * part of the tree path, else the server address (Kerberos sessions carry no
- * server name in clear except in the tree path).
+ * of the Kerberos ticket's service principal (cifs/HOST), else the host part of
+ * the tree path, else the server address.
  */
 static const char *computer_name(const struct smb_state *st, const struct smb_session *sess,
-                                 const struct smb_tree *tree)
+                                 const char *tree_host)
 {
     if (sess != NULL && sess->challenge.nb_computer[0] != '\0') {
         return sess->challenge.nb_computer;
     }
-    if (tree != NULL && tree->host[0] != '\0') {
-        return tree->host;
+    const char *host = sess != NULL ? strchr(sess->auth.krb_service, '/') : NULL;
+    if (host != NULL && host[1] != '\0') {
+        return host + 1;
+    }
+    if (tree_host != NULL && tree_host[0] != '\0') {
+        return tree_host;
     }
     for (size_t i = 0; i < SMB_SESSIONS_MAX; i++) {
         if (st->sessions[i].in_use && st->sessions[i].challenge.nb_computer[0] != '\0') {
@@ -561,7 +240,7 @@ static void put_wire_common(struct event_builder *b, const struct smb_state *st,
 
 /* Starts a 5140 or 5145 event with the fields both share. */
 static void share_event_begin(struct event_builder *b, struct smb_state *st, uint32_t event_id,
-                              const struct smb_pending *req, const struct smb_tree *tree)
+                              const struct smb_pending *req, const char *tree_host)
 {
     const struct smb_session *sess = smb_session_get(st, req->session_id, false);
     b->ok = true;
@@ -572,27 +251,42 @@ static void share_event_begin(struct event_builder *b, struct smb_state *st, uin
     }
     b->ev->input = st->meta->input;
     b->ev->record = req->frame;
-    put(b, EVENT_DATA, "Computer", computer_name(st, sess, tree));
+    put(b, EVENT_DATA, "Computer", computer_name(st, sess, tree_host));
     put_subject(b, sess, "SubjectUserName", "SubjectDomainName");
     put_hex(b, EVENT_DATA, "SubjectLogonId", req->session_id);
     put(b, EVENT_DATA, "ObjectType", "File");
     put(b, EVENT_DATA, "IpAddress", st->meta->client_addr);
-    put_u64(b, EVENT_DATA, "IpPort", st->meta->client_port);
+    put_port(b, st->meta->client_port);
     put_wire_common(b, st, req->session_id, req->wire_message_id, req->frame);
 }
 
-/* Windows audits the share-level access check, which fails only on an error status. */
+/* NT status of an error (severity 3): the server rejected the request. */
 static bool status_is_failure(uint32_t status)
 {
     return status >= 0xc0000000u;
 }
 
-static void put_outcome(struct event_builder *b, const struct smb_result *res)
+static bool status_is_access_denied(uint32_t status)
 {
-    bool failed = !res->no_response && status_is_failure(res->status);
-    put(b, EVENT_DATA, "Keywords", failed ? "Audit Failure" : "Audit Success");
+    return status == 0xc0000022u /* STATUS_ACCESS_DENIED */ ||
+           status == 0xc00000cau /* STATUS_NETWORK_ACCESS_DENIED */;
+}
+
+/*
+ * Sets Keywords and the Wire status. A rejected TREE_CONNECT is an Audit
+ * Failure. A 5145 audits only the share's access check, so Windows writes
+ * Audit Success when that check passed but the open failed later, and Audit
+ * Failure only when access was denied. For example, a pipe open that fails
+ * with STATUS_OBJECT_NAME_NOT_FOUND is logged as a success. Attempted marks
+ * any rejection.
+ */
+static void put_outcome(struct event_builder *b, const struct smb_result *res, bool share_level)
+{
+    bool rejected = !res->no_response && status_is_failure(res->status);
+    bool audit_failure = share_level ? rejected : rejected && status_is_access_denied(res->status);
+    put(b, EVENT_DATA, "Keywords", audit_failure ? "Audit Failure" : "Audit Success");
     put_status(b, res->status, res->no_response);
-    if (failed) {
+    if (rejected) {
         put(b, EVENT_WIRE, "Attempted", "true");
     }
 }
@@ -603,7 +297,6 @@ void smb_event_tree_connect(struct smb_state *st, const struct smb_pending *req,
     char share[SMB_PATH_MAX];
     char host[SMB_PATH_MAX];
     const char *path = req->path != NULL ? req->path : "";
-    struct smb_tree *tree = NULL;
 
     if (!smb_split_tree_path(path, share, sizeof(share), host, sizeof(host))) {
         snprintf(share, sizeof(share), "%s", path);
@@ -611,27 +304,22 @@ void smb_event_tree_connect(struct smb_state *st, const struct smb_pending *req,
         CTR_INC("smb.tree_path_invalid");
     }
     if (!res->no_response && !status_is_failure(res->status)) {
-        tree = tree_add(st, req->session_id, res->tree_id);
-    }
-    if (tree != NULL) {
-        snprintf(tree->share, sizeof(tree->share), "%s", share);
-        snprintf(tree->host, sizeof(tree->host), "%s", host);
-        tree->ipc = res->pipe_share || strcasecmp(share, "\\\\*\\IPC$") == 0;
-        if (is_shared(st)) {
-            shared_tree_publish(st, tree);
-        }
+        bool ipc = res->pipe_share || strcasecmp(share, "\\\\*\\IPC$") == 0;
+        /* At the cap the tree is not recorded (counted); the event is still written. */
+        (void)smb_tree_add(st, req->session_id, res->tree_id, share, host, ipc);
     }
 
     struct event_builder b;
-    struct smb_tree named = {.in_use = true};
-    snprintf(named.host, sizeof(named.host), "%s", host);
-    share_event_begin(&b, st, 5140, req, tree != NULL ? tree : &named);
+    share_event_begin(&b, st, 5140, req, host);
     put(&b, EVENT_DATA, "ShareName", share);
     put(&b, EVENT_DATA, "ShareLocalPath", "");
     put(&b, EVENT_DATA, "AccessMask", "0x1");
     put(&b, EVENT_DATA, "AccessList", "%%4416");
-    put_outcome(&b, res);
+    put_outcome(&b, res, true);
     put_u64(&b, EVENT_WIRE, "TreeId", res->tree_id);
+    if (res->share_type != NULL) {
+        put(&b, EVENT_WIRE, "ShareType", res->share_type);
+    }
     builder_finish(st, &b);
 }
 
@@ -692,21 +380,21 @@ static const char *pipe_name(const char *name)
 }
 
 static void emit_access(struct smb_state *st, const struct smb_pending *req,
-                        const struct smb_result *res, const struct smb_tree *tree,
-                        uint32_t mask, const char *rule)
+                        const struct smb_result *res, const struct smb_tree *tree, uint32_t mask,
+                        const char *rule)
 {
     char list[256];
     char file_id[40];
     struct event_builder b;
 
-    share_event_begin(&b, st, 5145, req, tree);
+    share_event_begin(&b, st, 5145, req, tree != NULL ? tree->host : NULL);
     put(&b, EVENT_DATA, "ShareName", tree != NULL ? tree->share : "");
     put(&b, EVENT_DATA, "ShareLocalPath", "");
     put(&b, EVENT_DATA, "RelativeTargetName", relative_target(req->path ? req->path : ""));
     put_hex(&b, EVENT_DATA, "AccessMask", mask);
     smb_format_access_list(mask, list, sizeof(list));
     put(&b, EVENT_DATA, "AccessList", list);
-    put_outcome(&b, res);
+    put_outcome(&b, res, false);
     put_u64(&b, EVENT_WIRE, "TreeId", req->tree_id);
     put_hex(&b, EVENT_WIRE, "DesiredAccess", req->desired_access);
     put_hex(&b, EVENT_WIRE, "CreateDisposition", req->create_disposition);
@@ -743,7 +431,7 @@ static void pipe_open(struct smb_state *st, const struct smb_pending *req,
         .conn = st->meta,
         .pipe = pipe_name(req->path != NULL ? req->path : ""),
         .share = "\\\\*\\IPC$",
-        .computer = computer_name(st, sess, tree),
+        .computer = computer_name(st, sess, tree != NULL ? tree->host : NULL),
         .logon_id = req->session_id,
     };
     if (sess != NULL && sess->auth.user[0] != '\0') {
@@ -784,8 +472,7 @@ void smb_event_create(struct smb_state *st, const struct smb_pending *req,
      * Seen for copies to C$ and ADMIN$ (masks 0x17019f, 0x120196).
      */
     bool replaced = res->has_create_action &&
-                    (res->create_action == FILE_CREATED ||
-                     res->create_action == FILE_OVERWRITTEN ||
+                    (res->create_action == FILE_CREATED || res->create_action == FILE_OVERWRITTEN ||
                      res->create_action == FILE_SUPERSEDED);
     if (granted && !pipe && replaced && (mask & FILE_WRITE_DATA) != 0 && mask != FILE_WRITE_DATA &&
         (req->create_options & FILE_DIRECTORY_FILE) == 0) {
@@ -829,40 +516,19 @@ void smb_event_logon(struct smb_state *st, struct smb_session *sess, uint32_t st
         put(&b, EVENT_DATA, "LmPackageName", sess->auth.ntlmv2 ? "NTLM V2" : "NTLM V1");
     }
     put(&b, EVENT_DATA, "IpAddress", st->meta->client_addr);
-    put_u64(&b, EVENT_DATA, "IpPort", st->meta->client_port);
+    put_port(&b, st->meta->client_port);
     if (!success) {
         put_hex(&b, EVENT_DATA, "Status", status);
     }
     put(&b, EVENT_DATA, "Keywords", success ? "Audit Success" : "Audit Failure");
     put_wire_common(&b, st, sess->id, sess->setup_message_id, b.ev->record);
     put_status(&b, status, false);
+    if (sess->auth.krb_service[0] != '\0') {
+        put(&b, EVENT_WIRE, "KerberosService", sess->auth.krb_service);
+        put(&b, EVENT_WIRE, "KerberosRealm", sess->auth.krb_realm);
+    }
     builder_finish(st, &b);
-    if (success && is_shared(st)) {
-        shared_session_publish(st, sess);
+    if (success) {
+        smb_session_publish(st, sess);
     }
-}
-
-void smb_state_release(struct smb_state *st)
-{
-    for (uint32_t i = 0; i < st->pending_cap; i++) {
-        struct smb_pending *p = &st->pending[i];
-        struct smb_result res = {.no_response = true, .tree_id = p->tree_id};
-        if (p->in_use && p->kind == SMB_PENDING_TREE_CONNECT) {
-            smb_event_tree_connect(st, p, &res);
-        } else if (p->in_use && p->kind == SMB_PENDING_CREATE) {
-            smb_event_create(st, p, &res);
-        }
-        if (p->in_use) {
-            smb_pending_done(p);
-        }
-    }
-    free(st->pending);
-    st->pending = NULL;
-    st->pending_cap = 0;
-    for (size_t i = 0; i < SMB_PIPES_MAX; i++) {
-        if (st->pipes[i].in_use) {
-            dcerpc_stream_free(st->pipes[i].rpc);
-        }
-    }
-    memset(st->pipes, 0, sizeof(st->pipes));
 }

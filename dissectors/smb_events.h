@@ -13,14 +13,21 @@
 #include "ntlmssp.h"
 #include "proto.h"
 
-/* Per-connection caps; a request that would exceed one is counted under "smb2.limit". */
-#define SMB_SESSIONS_MAX 16
-#define SMB_TREES_MAX 64
+/*
+ * Per-connection caps, estimates of what one client connection needs: a
+ * request that would exceed one is counted under "smb2.limit". With these
+ * values struct smb_state takes about 39 KiB on x86-64.
+ */
+#define SMB_SESSIONS_MAX 8
+#define SMB_TREES_MAX 32
 #define SMB_PIPES_MAX 64
 #define SMB_PENDING_MAX 512
 
 /* UTF-8 capacity of a tree path or file name, NUL included; longer names are cut. */
 #define SMB_PATH_MAX 1024
+
+/* UTF-8 capacity of a stored share name or server name, NUL included; longer ones are cut. */
+#define SMB_TREE_NAME_MAX 256
 
 /* NT status codes (MS-ERREF 2.3) that change how requests are tracked. */
 #define NT_STATUS_SUCCESS 0x00000000u
@@ -28,18 +35,15 @@
 #define NT_STATUS_BUFFER_OVERFLOW 0x80000005u
 #define NT_STATUS_MORE_PROCESSING_REQUIRED 0xc0000016u
 
-enum smb_version {
-    SMB_VERSION_1 = 1,
-    SMB_VERSION_2 = 2
-};
+enum smb_version { SMB_VERSION_1 = 1, SMB_VERSION_2 = 2 };
 
 struct smb_session {
     bool in_use;
-    uint64_t id;                          /* SMB2 SessionId or SMB1 UID */
-    struct ntlm_info challenge;           /* names from the server's CHALLENGE */
-    struct ntlm_info auth;                /* names from the client's AUTHENTICATE */
+    uint64_t id;                /* SMB2 SessionId or SMB1 UID */
+    struct ntlm_info challenge; /* names from the server's CHALLENGE */
+    struct ntlm_info auth;      /* names from the client's AUTHENTICATE */
     bool kerberos;
-    bool plain_auth;                      /* SMB1 session setup without extended security */
+    bool plain_auth; /* SMB1 session setup without extended security */
     bool encrypted_seen;
     /* Request that carried the client's last token; a logon event takes its time and frame. */
     int64_t setup_time_us;
@@ -51,35 +55,31 @@ struct smb_tree {
     bool in_use;
     uint64_t session_id;
     uint32_t tree_id;
-    bool ipc;                             /* IPC$ share, or SMB2 ShareType PIPE */
-    char share[SMB_PATH_MAX];             /* as Windows logs it: \\*\C$ */
-    char host[SMB_PATH_MAX];              /* server part of the tree path */
+    bool ipc;                      /* IPC$ share, or SMB2 ShareType PIPE */
+    char share[SMB_TREE_NAME_MAX]; /* as Windows logs it: \\*\C$ */
+    char host[SMB_TREE_NAME_MAX];  /* server part of the tree path */
 };
 
 /* An open named pipe whose data goes to the DCE-RPC layer. */
 struct smb_pipe {
     bool in_use;
-    uint8_t file_id[16];                  /* SMB2 FileId, or the SMB1 FID in the first two bytes */
+    uint8_t file_id[16]; /* SMB2 FileId, or the SMB1 FID in the first two bytes */
     uint64_t session_id;
     uint32_t tree_id;
     struct dcerpc_stream *rpc;
 };
 
-/* Which event a pending request rebuilds when its response arrives (or never does). */
-enum smb_pending_kind {
-    SMB_PENDING_OTHER = 0,
-    SMB_PENDING_TREE_CONNECT,
-    SMB_PENDING_CREATE
-};
+/* Event that a pending request rebuilds when its response arrives, or when none does. */
+enum smb_pending_kind { SMB_PENDING_OTHER = 0, SMB_PENDING_TREE_CONNECT, SMB_PENDING_CREATE };
 
 /* A request waiting for its response. */
 struct smb_pending {
     bool in_use;
     enum smb_pending_kind kind;
     uint16_t command;
-    uint64_t message_id;                  /* lookup key: SMB2 MessageId; SMB1 MID, PID and command */
-    uint64_t wire_message_id;             /* written as Wire MessageId: SMB2 MessageId or SMB1 MID */
-    uint64_t async_id;                    /* from a STATUS_PENDING interim response */
+    uint64_t message_id;      /* lookup key: SMB2 MessageId; SMB1 MID, PID and command */
+    uint64_t wire_message_id; /* written as Wire MessageId: SMB2 MessageId or SMB1 MID */
+    uint64_t async_id;        /* from a STATUS_PENDING interim response */
     uint64_t session_id;
     uint32_t tree_id;
     int64_t time_us;
@@ -89,34 +89,39 @@ struct smb_pending {
     uint32_t share_access;
     uint32_t create_disposition;
     uint32_t create_options;
-    bool offered_kerberos;                /* SESSION_SETUP request carried a Kerberos token */
-    char *path;                           /* TREE_CONNECT path, CREATE name or dialects; owned */
-    struct ntlm_info *plain_auth;         /* SMB1 session setup without extended security; owned */
-    uint32_t data_done;                   /* SMB1 TRANSACTION response bytes already delivered */
+    char *path; /* TREE_CONNECT path, CREATE name or dialects; owned */
+    /*
+     * Names from a SESSION_SETUP request whose session the response names: a
+     * Kerberos AP-REQ, or an SMB1 logon without extended security. Owned.
+     */
+    struct ntlm_info *request_auth;
+    uint32_t data_done; /* SMB1 TRANSACTION response bytes already delivered */
 };
 
 struct smb_state {
     const struct conn_meta *meta;
-    enum smb_version version;             /* of the last message seen */
-    char dialect[16];                     /* "3.1.1", "2.1", "NT LM 0.12" */
+    enum smb_version version; /* of the last message seen */
+    char dialect[16];         /* "3.1.1", "2.1", "NT LM 0.12" */
     struct smb_session sessions[SMB_SESSIONS_MAX];
     struct smb_tree trees[SMB_TREES_MAX];
     struct smb_pipe pipes[SMB_PIPES_MAX];
-    struct smb_pending *pending;          /* grows up to SMB_PENDING_MAX entries */
+    struct smb_pending *pending; /* grows up to SMB_PENDING_MAX entries */
     uint32_t pending_cap;
 };
 
 /* Facts from a response that complete a pending request's event. */
 struct smb_result {
     uint32_t status;
-    uint64_t session_id;                  /* from the response header (SESSION_SETUP assigns it) */
-    uint32_t tree_id;                     /* from the response header (TREE_CONNECT assigns it) */
+    uint64_t session_id; /* from the response header (SESSION_SETUP assigns it) */
+    uint32_t tree_id;    /* from the response header (TREE_CONNECT assigns it) */
     uint8_t file_id[16];
     bool has_file_id;
     uint32_t create_action;
     bool has_create_action;
-    bool pipe_share;                      /* TREE_CONNECT response says the share is a pipe share */
-    bool no_response;                     /* the connection ended before the response */
+    bool pipe_share; /* TREE_CONNECT response gives ShareType PIPE */
+    /* TREE_CONNECT share type as text ("disk", "pipe", "print"); NULL when not given */
+    const char *share_type;
+    bool no_response; /* the connection ended before the response */
 };
 
 void smb_state_init(struct smb_state *st, const struct conn_meta *meta);
@@ -128,20 +133,44 @@ void smb_state_init(struct smb_state *st, const struct conn_meta *meta);
  */
 void smb_shared_reset(void);
 
-/* Emits events for requests never answered, closes pipe streams and frees everything owned. */
+/* Emits events for requests without a response, closes pipe streams, frees owned memory. */
 void smb_state_release(struct smb_state *st);
 
-/* Returns the session with id, creating it when create is set; NULL when absent or at the cap. */
+/*
+ * Returns the session with id. A session not yet seen on this connection is
+ * imported from the process-wide cache (SMB2 only) or, when create is set,
+ * created empty. Returns NULL when it is unknown or SMB_SESSIONS_MAX are open.
+ */
 struct smb_session *smb_session_get(struct smb_state *st, uint64_t id, bool create);
 void smb_session_drop(struct smb_state *st, uint64_t id);
 
+/* Copies the names a SESSION_SETUP request carried (pending->request_auth) into the session. */
+void smb_session_apply_request(struct smb_session *sess, const struct smb_pending *p);
+
+/*
+ * Makes a session's names available to other connections to the same server.
+ * Only SMB2 sessions are shared, because SMB1 UIDs are per connection.
+ */
+void smb_session_publish(const struct smb_state *st, const struct smb_session *sess);
+
+/*
+ * Returns the tree, importing it from the process-wide cache when another SMB2
+ * connection to the same server connected it; NULL when unknown.
+ */
 struct smb_tree *smb_tree_get(struct smb_state *st, uint64_t session_id, uint32_t tree_id);
+
+/*
+ * Records a connected tree (SMB2 trees also in the process-wide cache). Names
+ * longer than SMB_TREE_NAME_MAX are cut. Returns NULL when SMB_TREES_MAX trees are open.
+ */
+struct smb_tree *smb_tree_add(struct smb_state *st, uint64_t session_id, uint32_t tree_id,
+                              const char *share, const char *host, bool ipc);
 void smb_tree_drop(struct smb_state *st, uint64_t session_id, uint32_t tree_id);
 
 /* Returns the open pipe with file_id, or NULL when the handle is not a tracked pipe. */
 struct smb_pipe *smb_pipe_get(struct smb_state *st, const uint8_t file_id[16]);
 
-/* Closes the pipe's DCE-RPC stream (emitting its pending calls) and forgets the handle. */
+/* Closes the pipe's DCE-RPC stream (emitting its pending calls) and frees the handle slot. */
 void smb_pipe_close(struct smb_state *st, const uint8_t file_id[16]);
 
 /*
@@ -153,8 +182,7 @@ void smb_pipe_close(struct smb_state *st, const uint8_t file_id[16]);
 struct smb_pending *smb_pending_add(struct smb_state *st, uint64_t message_id);
 
 /* Returns the pending request with message_id (or async_id when nonzero), or NULL. */
-struct smb_pending *smb_pending_find(struct smb_state *st, uint64_t message_id,
-                                     uint64_t async_id);
+struct smb_pending *smb_pending_find(struct smb_state *st, uint64_t message_id, uint64_t async_id);
 
 /* Frees the slot and its path. */
 void smb_pending_done(struct smb_pending *p);
@@ -165,8 +193,8 @@ void smb_event_tree_connect(struct smb_state *st, const struct smb_pending *req,
 
 /*
  * Rebuilds 5145 from a CREATE (or SMB1 NT_CREATE_ANDX, OPEN_ANDX) and its
- * result, plus the extra events Windows writes; opens a DCE-RPC stream when the
- * file is a pipe on IPC$.
+ * result, plus the extra events Windows writes. Opens a DCE-RPC stream when
+ * the file is a pipe on IPC$.
  */
 void smb_event_create(struct smb_state *st, const struct smb_pending *req,
                       const struct smb_result *res);

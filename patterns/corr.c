@@ -33,16 +33,16 @@ struct corr_engine {
     void *arg;
     struct sigma_ruleset set;
     bool index_dirty;
-    struct id_bucket *buckets;     /* open addressing on event_id */
+    struct id_bucket *buckets; /* open addressing on event_id */
     uint32_t bucket_count;
-    uint32_t *any_rules;           /* rules that may match any EventID */
+    uint32_t *any_rules; /* rules that may match any EventID */
     uint32_t any_count;
     struct field_cache_slot *cache;
     uint32_t cache_count;
     uint64_t generation;
     struct scratch scratch;
     pcre2_match_data *match_data;
-    char **inputs;                 /* interned input names referenced by alerts */
+    char **inputs; /* interned input names referenced by alerts */
     uint32_t input_count;
 };
 
@@ -202,8 +202,8 @@ static bool index_build(struct corr_engine *engine)
     }
     free(engine->cache);
     engine->cache_count = set->fields.count;
-    engine->cache = calloc(engine->cache_count != 0 ? engine->cache_count : 1,
-                           sizeof(*engine->cache));
+    engine->cache =
+        calloc(engine->cache_count != 0 ? engine->cache_count : 1, sizeof(*engine->cache));
     engine->generation = 0;
     engine->index_dirty = engine->cache == NULL;
     return engine->cache != NULL;
@@ -257,7 +257,7 @@ static json_t *refs_json(const struct event_ref *refs, uint32_t count)
     return arr;
 }
 
-/* Builds the members every alert has; the caller adds group, values and events. */
+/* Builds the members every alert has. The caller adds group, values and events. */
 static json_t *alert_new(const struct rule_meta *meta, const char *type, int64_t first,
                          int64_t last, int64_t count)
 {
@@ -385,6 +385,7 @@ void corr_engine_process(struct corr_engine *engine, const struct event *ev)
         .generation = ++engine->generation,
         .scratch = &engine->scratch,
         .field_names = (const char *const *)engine->set.fields.names,
+        .field_kinds = engine->set.fields.kinds,
         .field_count = engine->set.fields.count,
         .match_data = engine->match_data,
     };

@@ -9,15 +9,16 @@
  *
  * Conditions with only a lower bound (gt, gte) fire as soon as they hold.
  * Conditions with an upper bound (lt, lte, eq, neq) can only be decided when
- * a window ends, so they are evaluated for the window that starts at each
- * group's oldest event once the stream has moved past its end (or at the end
- * of input).
+ * a window ends. They are evaluated for the window that starts at each
+ * group's oldest event, once the stream has moved past that window's end or
+ * the input has ended.
  *
  * Memory is bounded: at most wa_opts.corr_max_groups groups per correlation
- * (the least recently updated group is evicted, counted in
- * corr.groups_evicted), at most CORR_GROUP_ENTRIES_MAX events per group and
- * CORR_GROUP_VALUES_MAX alert values per group. Groups idle for longer than
- * the timespan plus the out-of-order tolerance are dropped.
+ * and CORR_STATE_ENTRIES_MAX entries over all its groups (the least recently
+ * updated group is evicted, counted in corr.groups_evicted), at most
+ * CORR_GROUP_ENTRIES_MAX events per group and CORR_GROUP_VALUES_MAX alert
+ * values per group. Groups idle for longer than the timespan plus the
+ * out-of-order tolerance are dropped, after their pending windows are decided.
  */
 #include "sigma.h"
 
@@ -31,12 +32,13 @@
 struct corr_entry {
     int64_t time_us;
     uint32_t step;
-    char *value;               /* value_count: lower-cased counted value */
+    char *value; /* value_count: lower-cased counted value */
     struct event_ref ref;
 };
 
 struct group_value {
     int field;
+    uint64_t hash; /* of text, compared before the text */
     char *text;
 };
 
@@ -46,14 +48,15 @@ struct corr_group {
     struct corr_group *lru_next;
     uint64_t hash;
     char *key;
-    char **values;             /* group-by values as first seen */
+    char **values; /* group-by values as first seen */
     int64_t last_time;
     struct corr_entry *entries; /* sorted by time */
     uint32_t entry_count;
     uint32_t entry_cap;
-    int64_t *chain_start;      /* temporal_ordered: start of the best chain ending at each step */
+    int64_t *chain_start; /* temporal_ordered: start of the best chain ending at each step */
     struct group_value *vals;
     uint32_t val_count;
+    uint32_t val_cap;
 };
 
 struct corr_state {
@@ -61,6 +64,7 @@ struct corr_state {
     struct corr_group **buckets;
     uint32_t bucket_count;
     uint32_t group_count;
+    uint64_t entry_total;        /* entries over all groups */
     struct corr_group *lru_head; /* least recently updated */
     struct corr_group *lru_tail;
     int64_t max_time;
@@ -259,19 +263,19 @@ static void fire_range(struct corr_engine *engine, int ci, struct corr_group *g,
                        uint32_t to, int64_t count, struct match_ctx *ctx)
 {
     uint32_t n = to - from + 1;
-    uint32_t kept = n < CORR_ALERT_EVENTS_MAX ? n : CORR_ALERT_EVENTS_MAX;
-    struct event_ref *refs = malloc((kept != 0 ? kept : 1) * sizeof(*refs));
+    uint32_t ref_count = n < CORR_ALERT_EVENTS_MAX ? n : CORR_ALERT_EVENTS_MAX;
+    struct event_ref *refs = malloc(ref_count * sizeof(*refs));
     if (refs == NULL) {
         CTR_INC("corr.nomem");
         group_clear(g);
         return;
     }
-    for (uint32_t i = 0; i < kept; i++) {
+    for (uint32_t i = 0; i < ref_count; i++) {
         refs[i] = g->entries[from + i].ref;
     }
     json_t *values = build_values(engine, g);
-    corr_engine_fire(engine, ci, g->values, g->entries[from].time_us, g->entries[to].time_us,
-                     count, refs, kept, values, ctx);
+    corr_engine_fire(engine, ci, g->values, g->entries[from].time_us, g->entries[to].time_us, count,
+                     refs, ref_count, values, ctx);
     json_decref(values);
     free(refs);
     group_clear(g);
@@ -304,7 +308,7 @@ static int64_t measure(const struct corr_rule *rule, const struct corr_group *g,
     uint64_t seen = 0;
     int64_t n = 0;
     for (uint32_t i = from; i <= to; i++) {
-        uint64_t bit = g->entries[i].step < 64 ? 1ULL << g->entries[i].step : 0;
+        uint64_t bit = 1ULL << g->entries[i].step; /* step < CORR_STEPS_MAX (64) */
         if ((seen & bit) == 0) {
             seen |= bit;
             n++;
@@ -367,7 +371,7 @@ static bool insert_entry(struct corr_group *g, const struct corr_entry *e, uint3
         CTR_INC("corr.entries_dropped");
     }
     if (g->entry_count == g->entry_cap) {
-        uint32_t cap = g->entry_cap != 0 ? g->entry_cap * 2 : 8;
+        uint32_t cap = g->entry_cap != 0 ? g->entry_cap * 2 : 2;
         struct corr_entry *grown = realloc(g->entries, cap * sizeof(*grown));
         if (grown == NULL) {
             return false;
@@ -415,9 +419,11 @@ static void add_values(const struct corr_rule *rule, struct corr_group *g,
         if (v == NULL) {
             continue;
         }
+        uint64_t h = hash_text(v);
         bool seen = false;
         for (uint32_t i = 0; i < g->val_count && !seen; i++) {
-            seen = g->vals[i].field == field && strcmp(g->vals[i].text, v) == 0;
+            seen = g->vals[i].hash == h && g->vals[i].field == field &&
+                   strcmp(g->vals[i].text, v) == 0;
         }
         if (seen) {
             continue;
@@ -426,13 +432,17 @@ static void add_values(const struct corr_rule *rule, struct corr_group *g,
             CTR_INC("corr.values_dropped");
             continue;
         }
-        if (g->vals == NULL) {
-            g->vals = calloc(CORR_GROUP_VALUES_MAX, sizeof(*g->vals));
-            if (g->vals == NULL) {
+        if (g->val_count == g->val_cap) {
+            uint32_t cap = g->val_cap != 0 ? g->val_cap * 2 : 4;
+            struct group_value *grown = realloc(g->vals, cap * sizeof(*grown));
+            if (grown == NULL) {
                 return;
             }
+            g->vals = grown;
+            g->val_cap = cap;
         }
         g->vals[g->val_count].field = field;
+        g->vals[g->val_count].hash = h;
         g->vals[g->val_count].text = strdup(v);
         if (g->vals[g->val_count].text != NULL) {
             g->val_count++;
@@ -442,7 +452,7 @@ static void add_values(const struct corr_rule *rule, struct corr_group *g,
 
 /* ---- Per-type updates --------------------------------------------------- */
 
-/* Largest count in a span of at most the timespan that contains entry k. */
+/* Finds the largest count over a span of at most the timespan that contains entry k. */
 static void best_window(const struct corr_rule *rule, const struct corr_group *g, uint32_t k,
                         uint32_t *from, uint32_t *to, int64_t *count)
 {
@@ -480,6 +490,11 @@ static void add_counted(struct corr_engine *engine, int ci, struct corr_group *g
     const struct corr_rule *rule = corr_engine_rule_at(engine, ci);
     struct corr_entry e = {.time_us = m->time_us, .step = step, .ref = m->refs[0]};
     if (rule->type == CORR_VALUE_COUNT) {
+        /*
+         * NOTE: only the latest event of each value is kept, so a window that
+         * ends before it misses that value. Only upper-bounded conditions and
+         * events later than the tolerance can see such a window.
+         */
         const char *v = match_field(m, rule->value_field);
         if (v == NULL) {
             return;
@@ -586,6 +601,13 @@ static void add_ordered(struct corr_engine *engine, int ci, struct corr_group *g
     if (start > g->chain_start[step]) {
         g->chain_start[step] = start;
     }
+    /* The chain starts carry the timing, so one entry (the latest) per step is enough. */
+    for (uint32_t i = 0; i < g->entry_count; i++) {
+        if (g->entries[i].step == step) {
+            remove_entry(g, i);
+            break;
+        }
+    }
     struct corr_entry e = {.time_us = m->time_us, .step = step, .ref = m->refs[0]};
     uint32_t k = 0;
     if (!insert_entry(g, &e, &k)) {
@@ -596,9 +618,7 @@ static void add_ordered(struct corr_engine *engine, int ci, struct corr_group *g
     if (step + 1 == rule->step_count) {
         uint32_t from = lower_bound(g, start);
         fire_range(engine, ci, g, from, g->entry_count - 1, (int64_t)rule->step_count, m->ctx);
-        return;
     }
-    prune_old(g, m->time_us - rule->timespan_us - corr_engine_tolerance_us(engine));
 }
 
 /* ---- Entry points ------------------------------------------------------- */
@@ -606,6 +626,7 @@ static void add_ordered(struct corr_engine *engine, int ci, struct corr_group *g
 static void drop_group(struct corr_engine *engine, int ci, struct corr_group *g)
 {
     const struct corr_rule *rule = corr_engine_rule_at(engine, ci);
+    rule->state->entry_total -= g->entry_count;
     if (!bounds_monotone(&rule->bounds)) {
         close_windows(engine, ci, g, 0, true);
     }
@@ -624,15 +645,62 @@ void corr_window_advance(struct corr_engine *engine, int ci, int64_t now_us)
     }
 }
 
-static struct corr_group *group_get(struct corr_engine *engine, int ci, char **values,
-                                    const char *key)
+/* Group-by values of one match and the lower-cased key built from them. */
+struct group_key {
+    const char *values[CORR_GROUP_BY_MAX]; /* borrowed from the match */
+    char small[512];
+    char *text; /* small, or a heap buffer for long keys */
+};
+
+enum key_result { KEY_OK, KEY_MISSING_FIELD, KEY_NOMEM };
+
+/*
+ * Fills key for a match of step. A match without one of the group-by fields
+ * belongs to no group (as in a SIEM "stats ... by" search) and is skipped.
+ */
+static enum key_result group_key_build(const struct corr_rule *rule, uint32_t step,
+                                       const struct corr_match *m, struct group_key *key)
+{
+    size_t len = 1;
+    for (uint32_t g = 0; g < rule->group_count; g++) {
+        const char *v = match_field(m, rule->group_fields[(size_t)step * rule->group_count + g]);
+        if (v == NULL) {
+            return KEY_MISSING_FIELD;
+        }
+        key->values[g] = v;
+        len += strlen(v) + 1;
+    }
+    key->text = len <= sizeof(key->small) ? key->small : malloc(len);
+    if (key->text == NULL) {
+        return KEY_NOMEM;
+    }
+    size_t o = 0;
+    for (uint32_t g = 0; g < rule->group_count; g++) {
+        for (const char *p = key->values[g]; *p != '\0'; p++) {
+            key->text[o++] = (char)tolower((unsigned char)*p);
+        }
+        key->text[o++] = '\x1f';
+    }
+    key->text[o] = '\0';
+    return KEY_OK;
+}
+
+static void group_key_done(struct group_key *key)
+{
+    if (key->text != key->small) {
+        free(key->text);
+    }
+}
+
+/* Finds the group of key, or creates it with copies of the group-by values. */
+static struct corr_group *group_get(struct corr_engine *engine, int ci, const struct group_key *key)
 {
     const struct corr_rule *rule = corr_engine_rule_at(engine, ci);
     struct corr_state *st = rule->state;
-    uint64_t h = hash_text(key);
+    uint64_t h = hash_text(key->text);
     for (struct corr_group *g = st->buckets[h & (st->bucket_count - 1)]; g != NULL;
          g = g->hash_next) {
-        if (g->hash == h && strcmp(g->key, key) == 0) {
+        if (g->hash == h && strcmp(g->key, key->text) == 0) {
             return g;
         }
     }
@@ -641,11 +709,21 @@ static struct corr_group *group_get(struct corr_engine *engine, int ci, char **v
         drop_group(engine, ci, st->lru_head);
     }
     struct corr_group *g = calloc(1, sizeof(*g));
-    if (g == NULL || (g->key = strdup(key)) == NULL) {
+    if (g == NULL || (g->key = strdup(key->text)) == NULL ||
+        (g->values = calloc(rule->group_count + 1, sizeof(*g->values))) == NULL) {
+        if (g != NULL) {
+            free(g->key);
+        }
         free(g);
         return NULL;
     }
-    g->values = values;
+    for (uint32_t i = 0; i < rule->group_count; i++) {
+        g->values[i] = strdup(key->values[i]);
+        if (g->values[i] == NULL) {
+            group_free(g, rule->group_count);
+            return NULL;
+        }
+    }
     g->hash = h;
     g->last_time = INT64_MIN;
     g->hash_next = st->buckets[h & (st->bucket_count - 1)];
@@ -658,39 +736,7 @@ static struct corr_group *group_get(struct corr_engine *engine, int ci, char **v
     return g;
 }
 
-/* Builds the group key and values of a match for step; returns NULL on allocation failure. */
-static char *group_key(const struct corr_rule *rule, uint32_t step, const struct corr_match *m,
-                       char ***values_out)
-{
-    char **values = calloc(rule->group_count != 0 ? rule->group_count : 1, sizeof(*values));
-    size_t len = 1;
-    for (uint32_t g = 0; values != NULL && g < rule->group_count; g++) {
-        const char *v = match_field(m, rule->group_fields[(size_t)step * rule->group_count + g]);
-        values[g] = strdup(v != NULL ? v : "");
-        len += strlen(values[g] != NULL ? values[g] : "") + 1;
-    }
-    char *key = values != NULL ? malloc(len) : NULL;
-    if (key == NULL) {
-        for (uint32_t g = 0; values != NULL && g < rule->group_count; g++) {
-            free(values[g]);
-        }
-        free(values);
-        return NULL;
-    }
-    size_t o = 0;
-    for (uint32_t g = 0; g < rule->group_count; g++) {
-        for (const char *p = values[g] != NULL ? values[g] : ""; *p != '\0'; p++) {
-            key[o++] = (char)tolower((unsigned char)*p);
-        }
-        key[o++] = '\x1f';
-    }
-    key[o] = '\0';
-    *values_out = values;
-    return key;
-}
-
-void corr_window_add(struct corr_engine *engine, int ci, uint32_t step,
-                     const struct corr_match *m)
+void corr_window_add(struct corr_engine *engine, int ci, uint32_t step, const struct corr_match *m)
 {
     const struct corr_rule *rule = corr_engine_rule_at(engine, ci);
     struct corr_state *st = rule->state;
@@ -701,29 +747,28 @@ void corr_window_add(struct corr_engine *engine, int ci, uint32_t step,
         st->max_time = m->time_us;
     }
     corr_window_advance(engine, ci, st->max_time);
-    char **values = NULL;
-    char *key = group_key(rule, step, m, &values);
-    if (key == NULL) {
-        CTR_INC("corr.nomem");
+    struct group_key key;
+    enum key_result kr = group_key_build(rule, step, m, &key);
+    if (kr != KEY_OK) {
+        if (kr == KEY_NOMEM) {
+            CTR_INC("corr.nomem");
+        } else {
+            CTR_INC("corr.matches_without_group_field");
+        }
         return;
     }
-    struct corr_group *g = group_get(engine, ci, values, key);
-    free(key);
+    struct corr_group *g = group_get(engine, ci, &key);
+    group_key_done(&key);
     if (g == NULL) {
         CTR_INC("corr.nomem");
         return;
-    }
-    if (g->values != values) {
-        for (uint32_t i = 0; i < rule->group_count; i++) {
-            free(values[i]);
-        }
-        free(values);
     }
     if (m->time_us > g->last_time) {
         g->last_time = m->time_us;
     }
     lru_unlink(st, g);
     lru_append(st, g);
+    uint32_t entries_before = g->entry_count;
     switch (rule->type) {
     case CORR_EVENT_COUNT:
     case CORR_VALUE_COUNT:
@@ -735,6 +780,12 @@ void corr_window_add(struct corr_engine *engine, int ci, uint32_t step,
     case CORR_TEMPORAL_ORDERED:
         add_ordered(engine, ci, g, step, m);
         break;
+    }
+    st->entry_total += g->entry_count;
+    st->entry_total -= entries_before;
+    while (st->entry_total > CORR_STATE_ENTRIES_MAX && st->lru_head != g) {
+        CTR_INC("corr.groups_evicted");
+        drop_group(engine, ci, st->lru_head);
     }
 }
 

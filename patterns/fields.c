@@ -13,6 +13,26 @@
 
 /* ---- Interning ---------------------------------------------------------- */
 
+static enum field_kind kind_of(const char *name)
+{
+    static const struct {
+        const char *name;
+        enum field_kind kind;
+    } computed[] = {
+        {"EventID", FIELD_EVENT_ID},          {"TimeCreated", FIELD_TIME_CREATED},
+        {"AccessMask", FIELD_ACCESS_MASK},    {"Provider_Name", FIELD_PROVIDER_NAME},
+        {"Account_Name", FIELD_ACCOUNT_NAME},
+    };
+    for (size_t i = 0; i < WA_ARRAY_LEN(computed); i++) {
+        if (strcasecmp(computed[i].name, name) == 0) {
+            return computed[i].kind;
+        }
+    }
+    return FIELD_PLAIN;
+}
+
+/* Returns the index of name (ASCII case-insensitive), adding it if new, or -2 when out of memory.
+ */
 int fields_intern(struct field_table *table, const char *name)
 {
     for (uint32_t i = 0; i < table->count; i++) {
@@ -27,6 +47,11 @@ int fields_intern(struct field_table *table, const char *name)
             return -2;
         }
         table->names = grown;
+        uint8_t *kinds = realloc(table->kinds, cap * sizeof(*kinds));
+        if (kinds == NULL) {
+            return -2;
+        }
+        table->kinds = kinds;
         table->cap = cap;
     }
     char *copy = strdup(name);
@@ -34,6 +59,7 @@ int fields_intern(struct field_table *table, const char *name)
         return -2;
     }
     table->names[table->count] = copy;
+    table->kinds[table->count] = (uint8_t)kind_of(name);
     return (int)table->count++;
 }
 
@@ -43,6 +69,7 @@ void fields_free(struct field_table *table)
         free(table->names[i]);
     }
     free(table->names);
+    free(table->kinds);
     memset(table, 0, sizeof(*table));
 }
 
@@ -98,14 +125,13 @@ static const struct field_alias windows_aliases[] = {
 /*
  * Zeek log fields used by SigmaHQ's network rules, mapped onto the events the
  * sensor rebuilds. dce_rpc.log rows become 5712 events and smb_files.log rows
- * become 5145 events; Zeek's "path" is the \\host\share tree path.
+ * become 5145 events. Zeek's "path" is the \\host\share tree path, so a rule
+ * written for it matches the Windows ShareName form \\*\share only when it
+ * uses wildcards, contains or endswith.
  */
 static const struct field_alias zeek_dce_rpc_aliases[] = {
-    {"endpoint", "InterfaceName"},
-    {"operation", "Operation"},
-    {"named_pipe", "PipeName"},
-    {"id.orig_h", "IpAddress"},
-    {"id.orig_p", "IpPort"},
+    {"endpoint", "InterfaceName"}, {"operation", "Operation"}, {"named_pipe", "PipeName"},
+    {"id.orig_h", "IpAddress"},    {"id.orig_p", "IpPort"},
 };
 
 static const struct field_alias zeek_smb_files_aliases[] = {
@@ -144,7 +170,7 @@ const char *fields_canonical_name(const char *name, enum logsource_kind source)
 
 struct access_right {
     const char *code;
-    const char *names[4];  /* the rendered text first, then the single words */
+    const char *names[4]; /* the rendered text first, then the single words */
 };
 
 /*
@@ -295,36 +321,39 @@ static const char *default_provider(uint32_t event_id)
 }
 
 /* Returns the raw value of a field, including the fields computed from the event. */
-static const char *lookup_raw(struct match_ctx *ctx, const char *name)
+static const char *lookup_raw(struct match_ctx *ctx, int field)
 {
     const struct event *ev = ctx->ev;
-    if (strcasecmp(name, "EventID") == 0) {
-        char buf[16];
+    const char *name = ctx->field_names[field];
+    char buf[40];
+    const char *v = NULL;
+    switch ((enum field_kind)ctx->field_kinds[field]) {
+    case FIELD_EVENT_ID:
         snprintf(buf, sizeof(buf), "%" PRIu32, ev->event_id);
         return copy_to_scratch(ctx, buf);
-    }
-    const char *v = event_field(ev, name);
-    if (v != NULL) {
-        if (strcasecmp(name, "AccessMask") == 0) {
-            char buf[24];
-            const char *norm = fields_normalize_hex(v, buf, sizeof(buf));
-            return norm != NULL ? copy_to_scratch(ctx, norm) : v;
+    case FIELD_TIME_CREATED:
+        v = event_field(ev, name);
+        return v != NULL ? v
+                         : copy_to_scratch(ctx, event_format_time(ev->time_us, buf, sizeof(buf)));
+    case FIELD_ACCESS_MASK:
+        v = event_field(ev, name);
+        if (v != NULL && fields_normalize_hex(v, buf, sizeof(buf)) != NULL) {
+            return copy_to_scratch(ctx, buf);
         }
         return v;
-    }
-    if (strcasecmp(name, "Provider_Name") == 0) {
-        v = event_field(ev, "Provider");
+    case FIELD_PROVIDER_NAME:
+        v = event_field(ev, name);
+        v = v != NULL ? v : event_field(ev, "Provider");
         return v != NULL ? v : default_provider(ev->event_id);
-    }
-    if (strcasecmp(name, "TimeCreated") == 0) {
-        char buf[40];
-        return copy_to_scratch(ctx, event_format_time(ev->time_us, buf, sizeof(buf)));
-    }
-    if (strcasecmp(name, "Account_Name") == 0) {
+    case FIELD_ACCOUNT_NAME: {
+        v = event_field(ev, name);
         bool logon = ev->event_id == 4624 || ev->event_id == 4625 || ev->event_id == 4648;
-        return event_field(ev, logon ? "TargetUserName" : "SubjectUserName");
+        return v != NULL ? v : event_field(ev, logon ? "TargetUserName" : "SubjectUserName");
     }
-    return NULL;
+    case FIELD_PLAIN:
+        break;
+    }
+    return event_field(ev, name);
 }
 
 /*
@@ -338,7 +367,7 @@ const char *fields_get(struct match_ctx *ctx, int field, bool lower, size_t *len
     struct field_cache_slot *slot = &ctx->cache[field];
     if (slot->generation != ctx->generation) {
         slot->generation = ctx->generation;
-        slot->raw = lookup_raw(ctx, ctx->field_names[field]);
+        slot->raw = lookup_raw(ctx, field);
         slot->lower = NULL;
         slot->len = slot->raw != NULL ? strlen(slot->raw) : 0;
     }

@@ -1,8 +1,9 @@
 /*
- * Internal types of the Sigma engine, shared by the rule loader (sigma_load.c),
- * the value matcher (sigma_match.c), the condition parser (sigma_cond.c), the
- * field table (fields.c), the correlation windows (corr_window.c) and the
- * engine (corr.c). Nothing outside patterns/ includes this header.
+ * Internal types of the Sigma engine, shared by the rule loader
+ * (sigma_load.c, sigma_item.c, sigma_load_corr.c), the value matcher
+ * (sigma_match.c), the condition parser (sigma_cond.c), the field table
+ * (fields.c), the correlation windows (corr_window.c) and the engine
+ * (corr.c). Nothing outside patterns/ includes this header.
  *
  * Sigma rules specification 2.0.0 and Sigma correlation rules specification
  * 2.0.0 (github.com/SigmaHQ/sigma-specification) define the semantics.
@@ -28,13 +29,22 @@
 /* Largest event_count or value_count threshold, and the entries kept per group. */
 #define CORR_GROUP_ENTRIES_MAX 4096
 
+/* Entries kept by one correlation over all its groups (about 80 bytes each). */
+#define CORR_STATE_ENTRIES_MAX 1000000
+
+/* Fields one correlation may group by. */
+#define CORR_GROUP_BY_MAX 16
+
+/* Rules one correlation may reference (temporal types track them in a 64-bit mask). */
+#define CORR_STEPS_MAX 64
+
 /* Distinct values kept per group for the alert's "values" member. */
 #define CORR_GROUP_VALUES_MAX 64
 
-/* Event references written into one alert; "count" still counts all of them. */
+/* Event references written into one alert. The "count" member still counts all of them. */
 #define CORR_ALERT_EVENTS_MAX 100
 
-/* Glob tokens above 255; values 0..255 are literal bytes. */
+/* Glob tokens above 255. Values 0 to 255 are literal bytes. */
 enum {
     GLOB_ANY_SEQ = 256, /* '*' */
     GLOB_ANY_ONE,       /* '?': one UTF-8 character */
@@ -47,14 +57,14 @@ enum sigma_value_kind {
     SV_CIDR,
     SV_NUMBER, /* lt, lte, gt, gte */
     SV_EXISTS,
-    SV_NULL,   /* matches an absent field */
+    SV_NULL, /* matches an absent field */
     SV_FIELDREF
 };
 
 enum sigma_anchor {
     ANCHOR_EXACT = 0,
-    ANCHOR_PREFIX,   /* startswith */
-    ANCHOR_SUFFIX,   /* endswith */
+    ANCHOR_PREFIX, /* startswith */
+    ANCHOR_SUFFIX, /* endswith */
     ANCHOR_CONTAINS
 };
 
@@ -66,15 +76,15 @@ struct sigma_value {
     bool cased;
     /* SV_GLOB and SV_FIELDREF */
     enum sigma_anchor anchor;
-    bool plain;            /* no wildcard or dash token: lit is compared with memcmp/memmem */
-    char *lit;             /* lower-cased unless cased */
+    bool plain; /* no wildcard or dash token: lit is compared with memcmp/memmem */
+    char *lit;  /* lower-cased unless cased */
     size_t lit_len;
-    uint16_t *tokens;      /* glob tokens, anchors included as GLOB_ANY_SEQ */
+    uint16_t *tokens; /* glob tokens, anchors included as GLOB_ANY_SEQ */
     size_t token_count;
     /* SV_REGEX */
     pcre2_code *re;
     /* SV_CIDR */
-    int family;            /* 4 or 6 */
+    int family; /* 4 or 6 */
     uint8_t addr[16];
     unsigned prefix_bits;
     /* SV_NUMBER */
@@ -88,13 +98,13 @@ struct sigma_value {
 
 /*
  * One "Field|modifiers: values" entry. A rule value can expand into several
- * alternatives (base64offset, access right names), so values[] holds them all
- * and group[i] tells which rule value values[i] came from.
+ * alternatives (base64offset, access right names), so values[] contains them
+ * all and group[i] is the index of the rule value that values[i] came from.
  */
 struct sigma_item {
-    int field;             /* interned canonical field, or SIGMA_FIELD_KEYWORDS */
-    bool all;              /* every rule value must match (modifier "all") */
-    bool negate;           /* modifier "neq" */
+    int field;   /* interned canonical field, or SIGMA_FIELD_KEYWORDS */
+    bool all;    /* every rule value must match (modifier "all") */
+    bool negate; /* modifier "neq" */
     struct sigma_value *values;
     uint32_t *group;
     uint32_t value_count;
@@ -118,8 +128,8 @@ enum cond_kind { COND_SEL = 0, COND_AND, COND_OR, COND_NOT };
 
 struct cond_node {
     enum cond_kind kind;
-    int sel;               /* COND_SEL */
-    int left;              /* node indexes; right is -1 for COND_NOT */
+    int sel;  /* COND_SEL */
+    int left; /* node indexes, right is -1 for COND_NOT */
     int right;
 };
 
@@ -131,11 +141,7 @@ struct sigma_condition {
 };
 
 /* Logsources whose field names are translated before interning. */
-enum logsource_kind {
-    LOGSOURCE_WINDOWS = 0,
-    LOGSOURCE_ZEEK_DCE_RPC,
-    LOGSOURCE_ZEEK_SMB_FILES
-};
+enum logsource_kind { LOGSOURCE_WINDOWS = 0, LOGSOURCE_ZEEK_DCE_RPC, LOGSOURCE_ZEEK_SMB_FILES };
 
 /* Rule metadata shared by detection and correlation rules. */
 struct rule_meta {
@@ -146,8 +152,8 @@ struct rule_meta {
     char *file;
     unsigned line;
     unsigned column;
-    json_t *tags;          /* array of strings */
-    int *value_fields;     /* fields whose distinct values go into alerts */
+    json_t *tags;      /* array of strings */
+    int *value_fields; /* fields whose distinct values go into alerts */
     uint32_t value_field_count;
 };
 
@@ -163,27 +169,22 @@ struct sigma_rule {
     uint32_t sel_count;
     struct sigma_condition cond;
     enum logsource_kind source;
-    bool any_event_id;     /* the rule may match any EventID */
+    bool any_event_id; /* the rule may match any EventID */
     uint32_t *event_ids;
     uint32_t event_id_count;
-    bool silent;           /* referenced by a correlation that does not generate */
-    int *parents;          /* correlation indexes fed by this rule */
+    bool silent;  /* referenced by a correlation that does not generate */
+    int *parents; /* correlation indexes fed by this rule */
     uint32_t parent_count;
 };
 
-enum corr_type {
-    CORR_EVENT_COUNT = 0,
-    CORR_VALUE_COUNT,
-    CORR_TEMPORAL,
-    CORR_TEMPORAL_ORDERED
-};
+enum corr_type { CORR_EVENT_COUNT = 0, CORR_VALUE_COUNT, CORR_TEMPORAL, CORR_TEMPORAL_ORDERED };
 
-/* Count bounds of a correlation condition; absent bounds are open. */
+/* Count bounds of a correlation condition. Absent bounds are open. */
 struct corr_bounds {
     bool has_min;
-    int64_t min;           /* inclusive */
+    int64_t min; /* inclusive */
     bool has_max;
-    int64_t max;           /* inclusive */
+    int64_t max; /* inclusive */
     bool has_neq;
     int64_t neq;
 };
@@ -193,21 +194,21 @@ struct corr_state;
 struct corr_rule {
     struct rule_meta meta;
     enum corr_type type;
-    char **ref_names;      /* as written under "rules" */
+    char **ref_names; /* as written under "rules" */
     unsigned *ref_lines;
     unsigned *ref_columns;
     struct rule_ref *steps;
     uint32_t step_count;
-    char **group_names;    /* as written under "group-by" */
+    char **group_names; /* as written under "group-by" */
     uint32_t group_count;
-    int *group_fields;     /* [step * group_count + g]: field read for that step */
+    int *group_fields; /* [step * group_count + g]: field read for that step */
     int64_t timespan_us;
     struct corr_bounds bounds;
-    int value_field;       /* value_count "field", or -1 */
+    int value_field; /* value_count "field", or -1 */
     bool generate;
-    bool silent;           /* referenced by a correlation that does not generate */
-    bool failed;           /* rejected while resolving references */
-    json_t *aliases;       /* "aliases" object as written, resolved after loading */
+    bool silent;     /* referenced by a correlation that does not generate */
+    bool failed;     /* rejected while resolving references */
+    json_t *aliases; /* "aliases" object as written, resolved after loading */
     int *parents;
     uint32_t parent_count;
     struct corr_state *state;
@@ -216,7 +217,7 @@ struct corr_rule {
 /* A reference to one contributing event, kept after the event is freed. */
 struct event_ref {
     enum event_origin origin;
-    const char *input;     /* interned by the engine */
+    const char *input; /* interned by the engine */
     uint64_t record;
     uint64_t seq;
     uint32_t event_id;
@@ -226,8 +227,8 @@ struct event_ref {
 /* Per-event lookup cache, so each field is found and lower-cased once. */
 struct field_cache_slot {
     uint64_t generation;
-    const char *raw;       /* NULL when the field is absent */
-    const char *lower;     /* lower-cased copy, made on first use */
+    const char *raw;   /* NULL when the field is absent */
+    const char *lower; /* lower-cased copy, made on first use */
     size_t len;
 };
 
@@ -238,7 +239,7 @@ struct scratch_chunk {
     char data[];
 };
 
-/* Bump allocator reset for every event; chunks never move, so pointers stay valid. */
+/* Bump allocator reset for every event. Chunks never move, so pointers stay valid. */
 struct scratch {
     struct scratch_chunk *head;
     struct scratch_chunk *current;
@@ -251,13 +252,25 @@ struct match_ctx {
     uint64_t generation;
     struct scratch *scratch;
     const char *const *field_names;
+    const uint8_t *field_kinds;
     uint32_t field_count;
     pcre2_match_data *match_data; /* one pair is enough: only success is used */
 };
 
-/* Engine-wide interned field names. */
+/* Source of a field's value: EventData for most fields, computed for a few. */
+enum field_kind {
+    FIELD_PLAIN = 0,
+    FIELD_EVENT_ID,      /* the typed EventID member */
+    FIELD_TIME_CREATED,  /* the typed time, formatted */
+    FIELD_ACCESS_MASK,   /* hex normalized to "0x2" */
+    FIELD_PROVIDER_NAME, /* falls back to Provider, then to the EventID's usual provider */
+    FIELD_ACCOUNT_NAME   /* TargetUserName for logons, else SubjectUserName */
+};
+
+/* Engine-wide interned field names, with the kind of each. */
 struct field_table {
     char **names;
+    uint8_t *kinds;
     uint32_t count;
     uint32_t cap;
 };
@@ -294,9 +307,9 @@ struct corr_engine;
 
 /* One match handed to a correlation: from an event or from a fired child correlation. */
 struct corr_match {
-    struct match_ctx *ctx;              /* NULL when no event is at hand */
-    const struct corr_rule *child;      /* set when a correlation fired */
-    char *const *child_group_values;    /* values of child->group_names */
+    struct match_ctx *ctx;           /* NULL when no event is at hand */
+    const struct corr_rule *child;   /* set when a correlation fired */
+    char *const *child_group_values; /* values of child->group_names */
     int64_t time_us;
     const struct event_ref *refs;
     uint32_t ref_count;
@@ -312,8 +325,8 @@ void corr_window_finish(struct corr_engine *engine, int corr_index);
 /* corr.c: shared with corr_window.c */
 void corr_engine_fire(struct corr_engine *engine, int corr_index, char *const *group_values,
                       int64_t first_us, int64_t last_us, int64_t count,
-                      const struct event_ref *refs, uint32_t ref_count,
-                      json_t *values, struct match_ctx *ctx);
+                      const struct event_ref *refs, uint32_t ref_count, json_t *values,
+                      struct match_ctx *ctx);
 const struct corr_rule *corr_engine_rule_at(const struct corr_engine *engine, int corr_index);
 const struct field_table *corr_engine_fields(const struct corr_engine *engine);
 int64_t corr_engine_tolerance_us(const struct corr_engine *engine);

@@ -48,7 +48,7 @@ static int add_node(struct sigma_rule *rule, enum cond_kind kind, int sel, int l
     return (int)c->node_count++;
 }
 
-/* Reads the next token into p->token without consuming it; returns false at the end. */
+/* Reads the next token into p->token without consuming it. Returns false at the end. */
 static bool peek(struct cond_parser *p)
 {
     const char *s = p->text + p->pos;
@@ -135,9 +135,10 @@ static int parse_primary(struct cond_parser *p)
         return COND_FAIL(p, "invalid condition: unexpected end after '%s'", p->text);
     }
     if (strcmp(p->token, "|") == 0) {
-        return COND_FAIL(p, "unsupported condition: aggregation after '|' (%s); write a Sigma "
-                       "correlation rule instead",
-                    p->text + p->pos);
+        return COND_FAIL(p,
+                         "unsupported condition: aggregation after '|' (%s); write a Sigma "
+                         "correlation rule instead",
+                         p->text + p->pos);
     }
     if (strcmp(p->token, "(") == 0) {
         consume(p);
@@ -160,7 +161,7 @@ static int parse_primary(struct cond_parser *p)
     }
     if (isdigit((unsigned char)p->token[0])) {
         return COND_FAIL(p, "unsupported condition: '%s of' (only '1 of' and 'all of' exist)",
-                    p->token);
+                         p->token);
     }
     if (strcmp(p->token, ")") == 0 || strcasecmp(p->token, "and") == 0 ||
         strcasecmp(p->token, "or") == 0) {

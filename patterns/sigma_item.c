@@ -42,14 +42,29 @@ struct modifier_name {
 };
 
 static const struct modifier_name modifier_names[] = {
-    {"contains", MOD_CONTAINS}, {"startswith", MOD_STARTSWITH}, {"endswith", MOD_ENDSWITH},
-    {"all", MOD_ALL},           {"exists", MOD_EXISTS},         {"cased", MOD_CASED},
-    {"neq", MOD_NEQ},           {"re", MOD_RE},                 {"i", MOD_RE_I},
-    {"m", MOD_RE_M},            {"s", MOD_RE_S},                {"windash", MOD_WINDASH},
-    {"base64", MOD_BASE64},     {"base64offset", MOD_BASE64OFFSET},
-    {"utf16le", MOD_UTF16LE},   {"utf16be", MOD_UTF16BE},       {"wide", MOD_UTF16LE},
-    {"utf16", MOD_UTF16LE},     {"lt", MOD_LT},                 {"lte", MOD_LTE},
-    {"gt", MOD_GT},             {"gte", MOD_GTE},               {"cidr", MOD_CIDR},
+    {"contains", MOD_CONTAINS},
+    {"startswith", MOD_STARTSWITH},
+    {"endswith", MOD_ENDSWITH},
+    {"all", MOD_ALL},
+    {"exists", MOD_EXISTS},
+    {"cased", MOD_CASED},
+    {"neq", MOD_NEQ},
+    {"re", MOD_RE},
+    {"i", MOD_RE_I},
+    {"m", MOD_RE_M},
+    {"s", MOD_RE_S},
+    {"windash", MOD_WINDASH},
+    {"base64", MOD_BASE64},
+    {"base64offset", MOD_BASE64OFFSET},
+    {"utf16le", MOD_UTF16LE},
+    {"utf16be", MOD_UTF16BE},
+    {"wide", MOD_UTF16LE},
+    {"utf16", MOD_UTF16LE},
+    {"lt", MOD_LT},
+    {"lte", MOD_LTE},
+    {"gt", MOD_GT},
+    {"gte", MOD_GTE},
+    {"cidr", MOD_CIDR},
     {"fieldref", MOD_FIELDREF},
 };
 
@@ -72,7 +87,7 @@ static unsigned count_bits(unsigned x)
     return n;
 }
 
-/* Splits "Field|mod|mod" into field and modifiers; rejects unknown or conflicting ones. */
+/* Splits "Field|mod|mod" into field and modifiers, rejecting unknown or conflicting ones. */
 static bool parse_modifiers(struct load_ctx *ctx, const yaml_node_t *key, const char *text,
                             char *field, size_t field_size, struct modifiers *mods)
 {
@@ -153,16 +168,24 @@ static char *base64_encode(const uint8_t *in, size_t n)
     return out;
 }
 
-/* Encodes UTF-8 text as UTF-16 (BMP and surrogate pairs); returns the byte length. */
+/* Encodes UTF-8 text as UTF-16 (BMP and surrogate pairs) and returns the byte length. */
 static size_t utf16_encode(const char *s, bool big_endian, uint8_t *out)
 {
     size_t o = 0;
     const unsigned char *p = (const unsigned char *)s;
     while (*p != '\0') {
-        uint32_t cp = *p;
-        size_t extra = cp >= 0xf0 ? 3 : cp >= 0xe0 ? 2 : cp >= 0xc0 ? 1 : 0;
-        cp = extra == 0 ? cp : extra == 1 ? cp & 0x1f : extra == 2 ? cp & 0x0f : cp & 0x07;
-        p++;
+        uint32_t cp = *p++;
+        size_t extra = 0;
+        if (cp >= 0xf0) {
+            extra = 3;
+            cp &= 0x07;
+        } else if (cp >= 0xe0) {
+            extra = 2;
+            cp &= 0x0f;
+        } else if (cp >= 0xc0) {
+            extra = 1;
+            cp &= 0x1f;
+        }
         for (size_t i = 0; i < extra && (*p & 0xc0) == 0x80; i++) {
             cp = (cp << 6) | (*p++ & 0x3f);
         }
@@ -226,7 +249,7 @@ static enum sigma_anchor anchor_of(unsigned flags)
     return ANCHOR_EXACT;
 }
 
-/* Returns text with Sigma escapes resolved, or NULL when it holds an unescaped wildcard. */
+/* Returns text with Sigma escapes resolved, or NULL when it contains an unescaped wildcard. */
 static char *unescape_plain(const char *text)
 {
     size_t n = strlen(text);
@@ -234,8 +257,8 @@ static char *unescape_plain(const char *text)
     size_t o = 0;
     for (size_t i = 0; out != NULL && i < n; i++) {
         char c = text[i];
-        if (c == '\\' && i + 1 < n && (text[i + 1] == '*' || text[i + 1] == '?' ||
-                                       text[i + 1] == '\\')) {
+        if (c == '\\' && i + 1 < n &&
+            (text[i + 1] == '*' || text[i + 1] == '?' || text[i + 1] == '\\')) {
             c = text[++i];
         } else if (c == '*' || c == '?') {
             free(out);
@@ -251,8 +274,7 @@ static char *unescape_plain(const char *text)
 
 /* base64 and base64offset: one (base64) or three (base64offset) encoded variants. */
 static bool add_base64_values(struct load_ctx *ctx, const yaml_node_t *node, unsigned flags,
-                              const char *text, bool cased, struct value_list *list,
-                              uint32_t group)
+                              const char *text, bool cased, struct value_list *list, uint32_t group)
 {
     char *plain = unescape_plain(text);
     if (plain == NULL) {
@@ -325,13 +347,13 @@ static bool add_regex_value(struct load_ctx *ctx, const yaml_node_t *node, unsig
     options |= (flags & MOD_RE_S) ? PCRE2_DOTALL : 0;
     int code = 0;
     PCRE2_SIZE offset = 0;
-    pcre2_code *re = pcre2_compile((PCRE2_SPTR)text, PCRE2_ZERO_TERMINATED, options, &code,
-                                   &offset, NULL);
+    pcre2_code *re =
+        pcre2_compile((PCRE2_SPTR)text, PCRE2_ZERO_TERMINATED, options, &code, &offset, NULL);
     if (re == NULL) {
         PCRE2_UCHAR msg[256];
         pcre2_get_error_message(code, msg, sizeof(msg));
         sigma_load_error(ctx, node, "invalid regular expression '%s' at offset %zu: %s", text,
-                   (size_t)offset, (const char *)msg);
+                         (size_t)offset, (const char *)msg);
         return false;
     }
     /* JIT is optional: without it, matching runs in the interpreter. */
@@ -356,17 +378,27 @@ static bool add_string_values(struct load_ctx *ctx, const yaml_node_t *node, uns
     char alternatives[8][256];
     unsigned n = 1;
     snprintf(alternatives[0], sizeof(alternatives[0]), "%s", text);
-    if (strcasecmp(field, "AccessList") == 0) {
+    bool short_text = strlen(text) < 200; /* renderings fit the 256-byte buffers */
+    if (!short_text) {
+        /* Compiled from text below, because no AccessList or AccessMask value is this long. */
+    } else if (strcasecmp(field, "AccessList") == 0) {
         n = fields_access_alternatives(text, alternatives, 8);
     } else if (strcasecmp(field, "AccessMask") == 0 && anchor_of(flags) == ANCHOR_EXACT) {
         char buf[24];
         if (fields_normalize_hex(text, buf, sizeof(buf)) != NULL) {
             snprintf(alternatives[0], sizeof(alternatives[0]), "%s", buf);
         }
+    } else if (ctx->source == LOGSOURCE_ZEEK_DCE_RPC && strcasecmp(field, "Operation") == 0 &&
+               (anchor_of(flags) == ANCHOR_EXACT || anchor_of(flags) == ANCHOR_PREFIX)) {
+        /*
+         * Zeek names svcctl and winreg operations without the IDL's "R"
+         * prefix (CreateServiceW), while the events use the IDL name
+         * (RCreateServiceW), so a Zeek rule matches either form.
+         */
+        snprintf(alternatives[n++], sizeof(alternatives[0]), "R%s", text);
     }
     for (unsigned i = 0; i < n; i++) {
-        /* Long values are compiled from text; the table above caps only renderings. */
-        const char *source = n == 1 && strlen(text) >= 255 ? text : alternatives[i];
+        const char *source = short_text ? alternatives[i] : text;
         struct sigma_value *v = push_value(list, group);
         char err[128];
         if (v == NULL) {
@@ -374,8 +406,8 @@ static bool add_string_values(struct load_ctx *ctx, const yaml_node_t *node, uns
             return false;
         }
         v->cased = (flags & MOD_CASED) != 0;
-        if (!sigma_value_compile_glob(v, source, anchor_of(flags), (flags & MOD_WINDASH) != 0,
-                                      err, sizeof(err))) {
+        if (!sigma_value_compile_glob(v, source, anchor_of(flags), (flags & MOD_WINDASH) != 0, err,
+                                      sizeof(err))) {
             sigma_load_error(ctx, node, "%s", err);
             return false;
         }
@@ -399,8 +431,10 @@ static bool add_number_value(struct load_ctx *ctx, const yaml_node_t *node, unsi
     }
     v->kind = SV_NUMBER;
     v->number = x;
-    v->op = (flags & MOD_LT) ? NUM_LT : (flags & MOD_LTE) ? NUM_LTE
-          : (flags & MOD_GT) ? NUM_GT : NUM_GTE;
+    v->op = (flags & MOD_LT)    ? NUM_LT
+            : (flags & MOD_LTE) ? NUM_LTE
+            : (flags & MOD_GT)  ? NUM_GT
+                                : NUM_GTE;
     return true;
 }
 
@@ -418,7 +452,7 @@ static bool add_value(struct load_ctx *ctx, const yaml_node_t *node, unsigned fl
     }
     if (text == NULL) {
         sigma_load_error(ctx, node, "invalid value for '%s': expected a string, a number or null",
-                   field);
+                         field);
         return false;
     }
     if (flags & MOD_EXISTS) {
@@ -487,16 +521,19 @@ static bool item_field(struct load_ctx *ctx, const yaml_node_t *key, char *field
     return parse_modifiers(ctx, key, text, field, size, mods);
 }
 
-bool sigma_item_compile(struct load_ctx *ctx, struct sigma_rule *rule, const yaml_node_t *key,
-                  const yaml_node_t *value, struct sigma_item *item)
+bool sigma_item_compile(struct load_ctx *ctx, const yaml_node_t *key, const yaml_node_t *value,
+                        struct sigma_item *item)
 {
-    (void)rule;
     char field[256];
     struct modifiers mods;
     if (!item_field(ctx, key, field, sizeof(field), &mods)) {
         return false;
     }
     unsigned flags = mods.flags;
+    if (key == NULL || (field[0] == '\0' && (flags & (MOD_ANCHORS | MOD_RE)) == 0)) {
+        /* Keywords are a full-text search of the event: they match inside a value. */
+        flags |= MOD_CONTAINS;
+    }
     memset(item, 0, sizeof(*item));
     item->all = (flags & MOD_ALL) != 0;
     item->negate = (flags & MOD_NEQ) != 0;

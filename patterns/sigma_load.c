@@ -2,7 +2,7 @@
  * Loads Sigma detection rules from YAML files with libyaml: metadata,
  * logsource, selections with modifiers, and the condition. Every rejected
  * rule gets one "file:line:column: message" line naming the key and the
- * unsupported feature; the other rules of the file still load.
+ * unsupported feature, and the other rules of the file still load.
  * Correlation rules are parsed in sigma_load_corr.c.
  */
 #include "sigma_load.h"
@@ -118,21 +118,27 @@ json_t *ynode_string_list(struct load_ctx *ctx, const yaml_node_t *node, const c
 /* ---- Metadata ----------------------------------------------------------- */
 
 static const char *const detection_keys[] = {
-    "title", "id", "name", "status", "description", "author", "date", "modified",
-    "references", "tags", "logsource", "detection", "falsepositives", "level", "fields",
-    "related", "license", "taxonomy", "scope", "simulation", "regression_tests_path",
-    "sigma-version", "generate",
+    "title",          "id",          "name",
+    "status",         "description", "author",
+    "date",           "modified",    "references",
+    "tags",           "logsource",   "detection",
+    "falsepositives", "level",       "fields",
+    "related",        "license",     "taxonomy",
+    "scope",          "simulation",  "regression_tests_path",
+    "sigma-version",  "generate",
 };
 
 static const char *const correlation_keys[] = {
-    "title", "id", "name", "status", "description", "author", "date", "modified",
-    "references", "tags", "correlation", "falsepositives", "level", "fields", "related",
-    "license", "taxonomy", "scope", "generate", "sigma-version",
+    "title",       "id",     "name",        "status",
+    "description", "author", "date",        "modified",
+    "references",  "tags",   "correlation", "falsepositives",
+    "level",       "fields", "related",     "license",
+    "taxonomy",    "scope",  "generate",    "sigma-version",
 };
 
 /* Rejects top-level keys that the rule kind does not define. */
 bool sigma_check_keys(struct load_ctx *ctx, const yaml_node_t *map, const char *const *keys,
-                size_t key_count)
+                      size_t key_count)
 {
     for (yaml_node_pair_t *p = map->data.mapping.pairs.start; p < map->data.mapping.pairs.top;
          p++) {
@@ -151,11 +157,10 @@ bool sigma_check_keys(struct load_ctx *ctx, const yaml_node_t *map, const char *
 }
 
 bool sigma_load_meta(struct load_ctx *ctx, const yaml_node_t *root, struct rule_meta *meta,
-               bool correlation)
+                     bool correlation)
 {
     const char *const *keys = correlation ? correlation_keys : detection_keys;
-    size_t key_count = correlation ? WA_ARRAY_LEN(correlation_keys)
-                                   : WA_ARRAY_LEN(detection_keys);
+    size_t key_count = correlation ? WA_ARRAY_LEN(correlation_keys) : WA_ARRAY_LEN(detection_keys);
     if (!sigma_check_keys(ctx, root, keys, key_count)) {
         return false;
     }
@@ -210,7 +215,7 @@ bool sigma_meta_add_value_field(struct rule_meta *meta, int field)
 
 /* Reads the optional "fields" list into the alert value fields. */
 bool sigma_load_value_fields(struct load_ctx *ctx, const yaml_node_t *root, struct rule_meta *meta,
-                       enum logsource_kind source)
+                             enum logsource_kind source)
 {
     json_t *list = ynode_string_list(ctx, ynode_child(ctx, root, "fields"), "fields");
     if (list == NULL) {
@@ -220,8 +225,8 @@ bool sigma_load_value_fields(struct load_ctx *ctx, const yaml_node_t *root, stru
     json_t *v;
     json_array_foreach(list, i, v)
     {
-        int f = fields_intern(&ctx->set->fields,
-                              fields_canonical_name(json_string_value(v), source));
+        int f =
+            fields_intern(&ctx->set->fields, fields_canonical_name(json_string_value(v), source));
         if (f < 0 || !sigma_meta_add_value_field(meta, f)) {
             json_decref(list);
             return false;
@@ -266,16 +271,15 @@ static bool load_logsource(struct load_ctx *ctx, const yaml_node_t *root,
         return true;
     }
     sigma_load_error(ctx, ls,
-               "unsupported logsource (product '%s', service '%s', category '%s'): wireaudit "
-               "reads windows/security, windows/system, zeek/dce_rpc and zeek/smb_files",
-               product, service, category != NULL ? category : "");
+                     "unsupported logsource (product '%s', service '%s', category '%s'): wireaudit "
+                     "reads windows/security, windows/system, zeek/dce_rpc and zeek/smb_files",
+                     product, service, category != NULL ? category : "");
     return false;
 }
 
 /* ---- Selections --------------------------------------------------------- */
 
-static bool load_map(struct load_ctx *ctx, const yaml_node_t *node, struct sigma_rule *rule,
-                     struct sigma_map *map)
+static bool load_map(struct load_ctx *ctx, const yaml_node_t *node, struct sigma_map *map)
 {
     size_t n = (size_t)(node->data.mapping.pairs.top - node->data.mapping.pairs.start);
     map->items = calloc(n != 0 ? n : 1, sizeof(*map->items));
@@ -288,7 +292,7 @@ static bool load_map(struct load_ctx *ctx, const yaml_node_t *node, struct sigma
         yaml_node_t *k = yaml_document_get_node(ctx->doc, p->key);
         yaml_node_t *v = yaml_document_get_node(ctx->doc, p->value);
         struct sigma_item *item = &map->items[map->item_count];
-        if (!sigma_item_compile(ctx, rule, k, v, item)) {
+        if (!sigma_item_compile(ctx, k, v, item)) {
             sigma_item_free(item);
             return false;
         }
@@ -298,15 +302,14 @@ static bool load_map(struct load_ctx *ctx, const yaml_node_t *node, struct sigma
 }
 
 /* Keywords: a scalar or a list of scalars, matched against every field. */
-static bool load_keywords(struct load_ctx *ctx, const yaml_node_t *node, struct sigma_rule *rule,
-                          struct sigma_map *map)
+static bool load_keywords(struct load_ctx *ctx, const yaml_node_t *node, struct sigma_map *map)
 {
     map->items = calloc(1, sizeof(*map->items));
     if (map->items == NULL) {
         sigma_load_error(ctx, node, "out of memory");
         return false;
     }
-    if (!sigma_item_compile(ctx, rule, NULL, node, &map->items[0])) {
+    if (!sigma_item_compile(ctx, NULL, node, &map->items[0])) {
         sigma_item_free(&map->items[0]);
         return false;
     }
@@ -315,7 +318,7 @@ static bool load_keywords(struct load_ctx *ctx, const yaml_node_t *node, struct 
 }
 
 static bool load_selection(struct load_ctx *ctx, const yaml_node_t *key, const yaml_node_t *node,
-                           struct sigma_rule *rule, struct sigma_selection *sel)
+                           struct sigma_selection *sel)
 {
     sel->name = strdup(ynode_text(key));
     if (sel->name == NULL) {
@@ -325,7 +328,7 @@ static bool load_selection(struct load_ctx *ctx, const yaml_node_t *key, const y
     if (node->type == YAML_MAPPING_NODE) {
         sel->maps = calloc(1, sizeof(*sel->maps));
         sel->map_count = sel->maps != NULL ? 1 : 0;
-        return sel->maps != NULL && load_map(ctx, node, rule, &sel->maps[0]);
+        return sel->maps != NULL && load_map(ctx, node, &sel->maps[0]);
     }
     bool all_maps = node->type == YAML_SEQUENCE_NODE;
     bool all_scalars = true;
@@ -347,7 +350,7 @@ static bool load_selection(struct load_ctx *ctx, const yaml_node_t *key, const y
         for (yaml_node_item_t *i = node->data.sequence.items.start;
              i < node->data.sequence.items.top; i++) {
             yaml_node_t *item = yaml_document_get_node(ctx->doc, *i);
-            if (!load_map(ctx, item, rule, &sel->maps[sel->map_count++])) {
+            if (!load_map(ctx, item, &sel->maps[sel->map_count++])) {
                 return false;
             }
         }
@@ -356,10 +359,12 @@ static bool load_selection(struct load_ctx *ctx, const yaml_node_t *key, const y
     if (all_scalars) {
         sel->maps = calloc(1, sizeof(*sel->maps));
         sel->map_count = sel->maps != NULL ? 1 : 0;
-        return sel->maps != NULL && load_keywords(ctx, node, rule, &sel->maps[0]);
+        return sel->maps != NULL && load_keywords(ctx, node, &sel->maps[0]);
     }
-    sigma_load_error(ctx, node, "invalid selection '%s': expected a mapping, a list of mappings or a "
-                          "list of keywords", sel->name);
+    sigma_load_error(ctx, node,
+                     "invalid selection '%s': expected a mapping, a list of mappings or a "
+                     "list of keywords",
+                     sel->name);
     return false;
 }
 
@@ -379,7 +384,11 @@ static bool load_conditions(struct load_ctx *ctx, const yaml_node_t *cond, struc
         items[n++] = cond;
     } else if (cond->type == YAML_SEQUENCE_NODE) {
         for (yaml_node_item_t *i = cond->data.sequence.items.start;
-             i < cond->data.sequence.items.top && n < WA_ARRAY_LEN(items); i++) {
+             i < cond->data.sequence.items.top; i++) {
+            if (n == WA_ARRAY_LEN(items)) {
+                sigma_load_error(ctx, cond, "unsupported 'condition': more than 64 conditions");
+                return false;
+            }
             items[n++] = yaml_document_get_node(ctx->doc, *i);
         }
     }
@@ -429,11 +438,12 @@ static bool load_detection(struct load_ctx *ctx, const yaml_node_t *root, struct
             continue;
         }
         if (strcmp(name, "timeframe") == 0) {
-            sigma_load_error(ctx, k, "unsupported key 'detection.timeframe': Sigma 1 aggregations are "
-                               "not supported; write a Sigma correlation rule instead");
+            sigma_load_error(ctx, k,
+                             "unsupported key 'detection.timeframe': Sigma 1 aggregations are "
+                             "not supported; write a Sigma correlation rule instead");
             return false;
         }
-        if (!load_selection(ctx, k, v, rule, &rule->sels[rule->sel_count++])) {
+        if (!load_selection(ctx, k, v, &rule->sels[rule->sel_count++])) {
             return false;
         }
     }
@@ -541,7 +551,7 @@ void sigma_rule_free(struct sigma_rule *rule)
 
 /* ---- Files -------------------------------------------------------------- */
 
-/* YAML nesting limit: Sigma rules use four levels; hostile files cannot recurse deeper. */
+/* YAML nesting limit. Sigma rules use four levels, and hostile files cannot recurse deeper. */
 #define YAML_DEPTH_MAX 32
 
 static bool depth_ok(yaml_document_t *doc, yaml_node_t *node, int depth, size_t *budget)
@@ -558,8 +568,8 @@ static bool depth_ok(yaml_document_t *doc, yaml_node_t *node, int depth, size_t 
             }
         }
     } else if (node->type == YAML_MAPPING_NODE) {
-        for (yaml_node_pair_t *p = node->data.mapping.pairs.start;
-             p < node->data.mapping.pairs.top; p++) {
+        for (yaml_node_pair_t *p = node->data.mapping.pairs.start; p < node->data.mapping.pairs.top;
+             p++) {
             if (!depth_ok(doc, yaml_document_get_node(doc, p->value), depth + 1, budget)) {
                 return false;
             }
@@ -573,8 +583,10 @@ static void load_document(struct load_ctx *ctx, yaml_node_t *root)
     /* Visits at most this many nodes, so YAML aliases cannot multiply the work. */
     size_t budget = 100000;
     if (!depth_ok(ctx->doc, root, 0, &budget)) {
-        sigma_load_error(ctx, root, "invalid rule: YAML nested deeper than %d levels or larger than "
-                              "100000 nodes", YAML_DEPTH_MAX);
+        sigma_load_error(ctx, root,
+                         "invalid rule: YAML nested deeper than %d levels or larger than "
+                         "100000 nodes",
+                         YAML_DEPTH_MAX);
         return;
     }
     if (root->type != YAML_MAPPING_NODE) {
@@ -646,7 +658,8 @@ static void load_dir(struct load_ctx *ctx, const char *dir, int depth)
     DIR *d = opendir(dir);
     if (d == NULL || depth > 16) {
         ctx->file = dir;
-        sigma_load_error(ctx, NULL, "cannot open folder: %s", d == NULL ? strerror(errno) : "too deep");
+        sigma_load_error(ctx, NULL, "cannot open folder: %s",
+                         d == NULL ? strerror(errno) : "too deep");
         if (d != NULL) {
             closedir(d);
         }

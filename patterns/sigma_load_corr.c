@@ -1,7 +1,7 @@
 /*
  * Loads Sigma correlation rules (Sigma correlation rules specification
  * 2.0.0): type, rules, group-by, timespan, condition, aliases and generate.
- * After each load, references are resolved by id or name; unknown references
+ * After each load, references are resolved by id or name. Unknown references
  * and cycles reject the correlation with its file, line and column.
  */
 #include "sigma_load.h"
@@ -35,19 +35,20 @@ static bool same_key(const char *a, const char *b)
 }
 
 bool sigma_check_unique(struct load_ctx *ctx, const yaml_node_t *node, const char *id,
-                       const char *name)
+                        const char *name)
 {
     const struct sigma_ruleset *set = ctx->set;
     for (uint32_t i = 0; i < set->rule_count + set->corr_count; i++) {
-        const struct rule_meta *m = i < set->rule_count ? &set->rules[i].meta
-                                                        : &set->corrs[i - set->rule_count].meta;
+        const struct rule_meta *m =
+            i < set->rule_count ? &set->rules[i].meta : &set->corrs[i - set->rule_count].meta;
         if (same_key(m->id, id)) {
-            sigma_load_error(ctx, node, "duplicate rule id '%s' (also in %s:%u)", id, m->file, m->line);
+            sigma_load_error(ctx, node, "duplicate rule id '%s' (also in %s:%u)", id, m->file,
+                             m->line);
             return false;
         }
         if (same_key(m->name, name)) {
             sigma_load_error(ctx, node, "duplicate rule name '%s' (also in %s:%u)", name, m->file,
-                       m->line);
+                             m->line);
             return false;
         }
     }
@@ -71,9 +72,10 @@ static bool parse_timespan(struct load_ctx *ctx, const yaml_node_t *node, int64_
     }
     /* Up to 366 days, so the microsecond value cannot overflow. */
     if (unit == 0 || n <= 0 || n * unit > 366 * 86400) {
-        sigma_load_error(ctx, node, "invalid 'timespan' '%s': expected a number and s, m, h or d "
-                              "(for example 10m), at most 366 days",
-                   text != NULL ? text : "");
+        sigma_load_error(ctx, node,
+                         "invalid 'timespan' '%s': expected a number and s, m, h or d "
+                         "(for example 10m), at most 366 days",
+                         text != NULL ? text : "");
         return false;
     }
     *out = (int64_t)n * unit * 1000000;
@@ -135,8 +137,10 @@ static bool parse_condition(struct load_ctx *ctx, const yaml_node_t *node, struc
             b->has_neq = true;
             b->neq = n;
         } else {
-            sigma_load_error(ctx, k, "unknown condition key '%s' (expected gt, gte, lt, lte, eq, neq "
-                               "or field)", key);
+            sigma_load_error(ctx, k,
+                             "unknown condition key '%s' (expected gt, gte, lt, lte, eq, neq "
+                             "or field)",
+                             key);
             return false;
         }
     }
@@ -151,6 +155,11 @@ static bool parse_refs(struct load_ctx *ctx, const yaml_node_t *node, struct cor
     size_t n = node->type == YAML_SEQUENCE_NODE
                    ? (size_t)(node->data.sequence.items.top - node->data.sequence.items.start)
                    : 1;
+    if (n > CORR_STEPS_MAX) {
+        sigma_load_error(ctx, node, "unsupported 'correlation.rules': at most %d rules",
+                         CORR_STEPS_MAX);
+        return false;
+    }
     c->ref_names = calloc(n, sizeof(*c->ref_names));
     c->ref_lines = calloc(n, sizeof(*c->ref_lines));
     c->ref_columns = calloc(n, sizeof(*c->ref_columns));
@@ -171,7 +180,7 @@ static bool parse_refs(struct load_ctx *ctx, const yaml_node_t *node, struct cor
         c->ref_columns[i] = (unsigned)item->start_mark.column + 1;
         c->step_count++;
     }
-    return n != 0;
+    return true;
 }
 
 static bool parse_group_by(struct load_ctx *ctx, const yaml_node_t *node, struct corr_rule *c)
@@ -181,6 +190,11 @@ static bool parse_group_by(struct load_ctx *ctx, const yaml_node_t *node, struct
         return false;
     }
     size_t n = json_array_size(list);
+    if (n > CORR_GROUP_BY_MAX) {
+        sigma_load_error(ctx, node, "unsupported 'group-by': at most %d fields", CORR_GROUP_BY_MAX);
+        json_decref(list);
+        return false;
+    }
     c->group_names = calloc(n != 0 ? n : 1, sizeof(*c->group_names));
     bool ok = c->group_names != NULL;
     for (size_t i = 0; ok && i < n; i++) {
@@ -196,7 +210,8 @@ static bool parse_group_by(struct load_ctx *ctx, const yaml_node_t *node, struct
 static bool parse_aliases(struct load_ctx *ctx, const yaml_node_t *node, struct corr_rule *c)
 {
     if (node->type != YAML_MAPPING_NODE) {
-        sigma_load_error(ctx, node, "invalid 'aliases': expected a mapping of alias to rule fields");
+        sigma_load_error(ctx, node,
+                         "invalid 'aliases': expected a mapping of alias to rule fields");
         return false;
     }
     c->aliases = json_object();
@@ -242,12 +257,14 @@ static bool check_condition(struct load_ctx *ctx, const yaml_node_t *node, struc
     struct corr_bounds *b = &c->bounds;
     bool temporal = c->type == CORR_TEMPORAL || c->type == CORR_TEMPORAL_ORDERED;
     if (c->type == CORR_VALUE_COUNT && field == NULL) {
-        sigma_load_error(ctx, node, "missing 'condition.field': value_count counts the distinct "
-                              "values of that field");
+        sigma_load_error(ctx, node,
+                         "missing 'condition.field': value_count counts the distinct "
+                         "values of that field");
         return false;
     }
     if (c->type != CORR_VALUE_COUNT && field != NULL) {
-        sigma_load_error(ctx, node, "unsupported 'condition.field' for type %s", corr_types[c->type]);
+        sigma_load_error(ctx, node, "unsupported 'condition.field' for type %s",
+                         corr_types[c->type]);
         return false;
     }
     if (!temporal && !b->has_min && !b->has_max && !b->has_neq) {
@@ -255,19 +272,27 @@ static bool check_condition(struct load_ctx *ctx, const yaml_node_t *node, struc
         return false;
     }
     if (temporal && (b->has_max || b->has_neq)) {
-        sigma_load_error(ctx, node, "unsupported condition for type %s: only gt and gte (a number "
-                              "of the referenced rules) are supported", corr_types[c->type]);
+        sigma_load_error(ctx, node,
+                         "unsupported condition for type %s: only gt and gte (a number "
+                         "of the referenced rules) are supported",
+                         corr_types[c->type]);
         return false;
     }
     if (c->type == CORR_TEMPORAL_ORDERED && b->has_min && b->min != (int64_t)c->step_count) {
-        sigma_load_error(ctx, node, "unsupported condition for temporal_ordered: every referenced "
-                              "rule must match in order (omit the condition)");
+        sigma_load_error(ctx, node,
+                         "unsupported condition for temporal_ordered: every referenced "
+                         "rule must match in order (omit the condition)");
         return false;
     }
-    int64_t need = b->has_min ? b->min : b->has_max ? b->max : b->neq;
+    int64_t need = b->neq;
+    if (b->has_min) {
+        need = b->min;
+    } else if (b->has_max) {
+        need = b->max;
+    }
     if (!temporal && need > CORR_GROUP_ENTRIES_MAX) {
         sigma_load_error(ctx, node, "unsupported condition: counts above %d are not supported",
-                   CORR_GROUP_ENTRIES_MAX);
+                         CORR_GROUP_ENTRIES_MAX);
         return false;
     }
     if (temporal && !b->has_min) {
@@ -279,8 +304,8 @@ static bool check_condition(struct load_ctx *ctx, const yaml_node_t *node, struc
 
 static bool parse_corr_section(struct load_ctx *ctx, const yaml_node_t *sec, struct corr_rule *c)
 {
-    static const char *const keys[] = {"type", "rules", "group-by", "timespan", "condition",
-                                       "aliases", "generate", "timeframe"};
+    static const char *const keys[] = {"type",      "rules",   "group-by", "timespan",
+                                       "condition", "aliases", "generate", "timeframe"};
     if (sec->type != YAML_MAPPING_NODE || !sigma_check_keys(ctx, sec, keys, WA_ARRAY_LEN(keys))) {
         if (sec->type != YAML_MAPPING_NODE) {
             sigma_load_error(ctx, sec, "invalid 'correlation': expected a mapping");
@@ -293,9 +318,10 @@ static bool parse_corr_section(struct load_ctx *ctx, const yaml_node_t *sec, str
         t++;
     }
     if (t == WA_ARRAY_LEN(corr_types)) {
-        sigma_load_error(ctx, sec, "unsupported correlation type '%s' (expected event_count, "
-                             "value_count, temporal or temporal_ordered)",
-                   type != NULL ? type : "");
+        sigma_load_error(ctx, sec,
+                         "unsupported correlation type '%s' (expected event_count, "
+                         "value_count, temporal or temporal_ordered)",
+                         type != NULL ? type : "");
         return false;
     }
     c->type = (enum corr_type)t;
@@ -304,10 +330,14 @@ static bool parse_corr_section(struct load_ctx *ctx, const yaml_node_t *sec, str
     if (span == NULL) {
         span = ynode_child(ctx, sec, "timeframe");
     }
-    if (rules == NULL || !parse_refs(ctx, rules, c)) {
-        if (rules == NULL || ctx->errors == 0) {
-            sigma_load_error(ctx, rules != NULL ? rules : sec, "missing or empty 'correlation.rules'");
-        }
+    bool empty = rules == NULL || ynode_is_null(rules) ||
+                 (rules->type == YAML_SEQUENCE_NODE &&
+                  rules->data.sequence.items.top == rules->data.sequence.items.start);
+    if (empty) {
+        sigma_load_error(ctx, rules != NULL ? rules : sec, "missing or empty 'correlation.rules'");
+        return false;
+    }
+    if (!parse_refs(ctx, rules, c)) {
         return false;
     }
     if (span == NULL) {
@@ -328,8 +358,8 @@ static bool parse_corr_section(struct load_ctx *ctx, const yaml_node_t *sec, str
               check_condition(ctx, cond != NULL ? cond : sec, c, field);
     c->value_field = -1;
     if (ok && field != NULL) {
-        c->value_field = fields_intern(&ctx->set->fields,
-                                       fields_canonical_name(field, LOGSOURCE_WINDOWS));
+        c->value_field =
+            fields_intern(&ctx->set->fields, fields_canonical_name(field, LOGSOURCE_WINDOWS));
         ok = c->value_field >= 0 && sigma_meta_add_value_field(&c->meta, c->value_field);
     }
     free(field);
@@ -433,7 +463,7 @@ static bool reaches(const struct sigma_ruleset *set, uint32_t start, uint32_t ta
     return false;
 }
 
-/* Marks correlations with unknown references or in a cycle as failed; returns true on change. */
+/* Marks correlations with unknown references or in a cycle as failed. Returns true on change. */
 static bool mark_failures(struct load_ctx *ctx)
 {
     struct sigma_ruleset *set = ctx->set;
@@ -448,7 +478,8 @@ static bool mark_failures(struct load_ctx *ctx)
             if (!find_ref(set, c->ref_names[s], &r)) {
                 corr_error(ctx, c, c->ref_lines[s], c->ref_columns[s],
                            "unknown rule '%s' in 'correlation.rules' (no rule has that id or "
-                           "name)", c->ref_names[s]);
+                           "name)",
+                           c->ref_names[s]);
                 c->failed = true;
             }
         }
@@ -490,8 +521,8 @@ static bool resolve_group_fields(struct sigma_ruleset *set, struct corr_rule *c)
     }
     for (uint32_t s = 0; s < c->step_count; s++) {
         const struct rule_ref *r = &c->steps[s];
-        enum logsource_kind source = r->is_correlation ? LOGSOURCE_WINDOWS
-                                                       : set->rules[r->index].source;
+        enum logsource_kind source =
+            r->is_correlation ? LOGSOURCE_WINDOWS : set->rules[r->index].source;
         for (uint32_t g = 0; g < c->group_count; g++) {
             const char *name = c->group_names[g];
             json_t *per_rule = c->aliases != NULL ? json_object_get(c->aliases, name) : NULL;
@@ -513,8 +544,7 @@ static bool resolve_group_fields(struct sigma_ruleset *set, struct corr_rule *c)
     return true;
 }
 
-/* Links every correlation to its steps and parents and sets the silent flags. */
-static bool link_all(struct sigma_ruleset *set)
+static void reset_links(struct sigma_ruleset *set)
 {
     for (uint32_t i = 0; i < set->rule_count; i++) {
         free(set->rules[i].parents);
@@ -528,53 +558,66 @@ static bool link_all(struct sigma_ruleset *set)
         set->corrs[i].parent_count = 0;
         set->corrs[i].silent = false;
     }
-    for (uint32_t i = 0; i < set->corr_count; i++) {
-        struct corr_rule *c = &set->corrs[i];
-        free(c->steps);
-        c->steps = calloc(c->step_count, sizeof(*c->steps));
-        if (c->steps == NULL) {
+}
+
+/* Resolves the steps of correlation i and registers it as their parent. */
+static bool link_steps(struct sigma_ruleset *set, uint32_t i)
+{
+    struct corr_rule *c = &set->corrs[i];
+    free(c->steps);
+    c->steps = calloc(c->step_count, sizeof(*c->steps));
+    if (c->steps == NULL) {
+        return false;
+    }
+    for (uint32_t s = 0; s < c->step_count; s++) {
+        struct rule_ref *r = &c->steps[s];
+        find_ref(set, c->ref_names[s], r);
+        bool ok = r->is_correlation ? add_parent(&set->corrs[r->index].parents,
+                                                 &set->corrs[r->index].parent_count, (int)i)
+                                    : add_parent(&set->rules[r->index].parents,
+                                                 &set->rules[r->index].parent_count, (int)i);
+        if (!ok) {
             return false;
         }
-        for (uint32_t s = 0; s < c->step_count; s++) {
-            struct rule_ref *r = &c->steps[s];
-            find_ref(set, c->ref_names[s], r);
-            bool ok = r->is_correlation
-                          ? add_parent(&set->corrs[r->index].parents,
-                                       &set->corrs[r->index].parent_count, (int)i)
-                          : add_parent(&set->rules[r->index].parents,
-                                       &set->rules[r->index].parent_count, (int)i);
-            if (!ok) {
-                return false;
+    }
+    if (!resolve_group_fields(set, c)) {
+        return false;
+    }
+    return c->state != NULL || (c->state = corr_state_new(c)) != NULL;
+}
+
+/* A referenced rule alerts on its own only when a referencing correlation generates. */
+static void set_silent_flags(struct sigma_ruleset *set)
+{
+    for (int pass = 0; pass < 2; pass++) {
+        for (uint32_t i = 0; i < set->corr_count; i++) {
+            const struct corr_rule *c = &set->corrs[i];
+            bool silent = pass == 0;
+            if (!silent && !c->generate) {
+                continue;
+            }
+            for (uint32_t s = 0; s < c->step_count; s++) {
+                const struct rule_ref *r = &c->steps[s];
+                if (r->is_correlation) {
+                    set->corrs[r->index].silent = silent;
+                } else {
+                    set->rules[r->index].silent = silent;
+                }
             }
         }
-        if (!resolve_group_fields(set, c)) {
+    }
+}
+
+/* Links every correlation to its steps and parents and sets the silent flags. */
+static bool link_all(struct sigma_ruleset *set)
+{
+    reset_links(set);
+    for (uint32_t i = 0; i < set->corr_count; i++) {
+        if (!link_steps(set, i)) {
             return false;
         }
-        if (c->state == NULL && (c->state = corr_state_new(c)) == NULL) {
-            return false;
-        }
     }
-    /* A referenced rule alerts on its own only when a referencing correlation generates. */
-    for (uint32_t i = 0; i < set->corr_count; i++) {
-        const struct corr_rule *c = &set->corrs[i];
-        for (uint32_t s = 0; s < c->step_count; s++) {
-            const struct rule_ref *r = &c->steps[s];
-            bool *silent = r->is_correlation ? &set->corrs[r->index].silent
-                                             : &set->rules[r->index].silent;
-            *silent = true;
-        }
-    }
-    for (uint32_t i = 0; i < set->corr_count; i++) {
-        const struct corr_rule *c = &set->corrs[i];
-        for (uint32_t s = 0; s < c->step_count && c->generate; s++) {
-            const struct rule_ref *r = &c->steps[s];
-            if (r->is_correlation) {
-                set->corrs[r->index].silent = false;
-            } else {
-                set->rules[r->index].silent = false;
-            }
-        }
-    }
+    set_silent_flags(set);
     return true;
 }
 
@@ -585,8 +628,8 @@ static bool inherit_value_fields(struct sigma_ruleset *set)
         struct corr_rule *c = &set->corrs[i];
         for (uint32_t s = 0; s < c->step_count; s++) {
             const struct rule_ref *r = &c->steps[s];
-            const struct rule_meta *m = r->is_correlation ? &set->corrs[r->index].meta
-                                                          : &set->rules[r->index].meta;
+            const struct rule_meta *m =
+                r->is_correlation ? &set->corrs[r->index].meta : &set->rules[r->index].meta;
             for (uint32_t k = 0; k < m->value_field_count; k++) {
                 if (!sigma_meta_add_value_field(&c->meta, m->value_fields[k])) {
                     return false;
@@ -602,15 +645,15 @@ void sigma_resolve_correlations(struct load_ctx *ctx)
     struct sigma_ruleset *set = ctx->set;
     while (mark_failures(ctx)) {
     }
-    uint32_t kept = 0;
+    uint32_t valid = 0;
     for (uint32_t i = 0; i < set->corr_count; i++) {
         if (set->corrs[i].failed) {
             corr_rule_free(&set->corrs[i]);
         } else {
-            set->corrs[kept++] = set->corrs[i];
+            set->corrs[valid++] = set->corrs[i];
         }
     }
-    set->corr_count = kept;
+    set->corr_count = valid;
     if (!link_all(set) || !inherit_value_fields(set)) {
         sigma_load_error(ctx, NULL, "out of memory while linking correlation rules");
     }

@@ -39,8 +39,8 @@ bool sigma_value_compile_glob(struct sigma_value *v, const char *text, enum sigm
     }
     for (size_t i = 0; i < n; i++) {
         unsigned char c = (unsigned char)text[i];
-        if (c == '\\' && i + 1 < n && (text[i + 1] == '*' || text[i + 1] == '?' ||
-                                       text[i + 1] == '\\')) {
+        if (c == '\\' && i + 1 < n &&
+            (text[i + 1] == '*' || text[i + 1] == '?' || text[i + 1] == '\\')) {
             c = (unsigned char)text[++i];
         } else if (c == '*' || c == '?') {
             tokens[t++] = c == '*' ? GLOB_ANY_SEQ : GLOB_ANY_ONE;
@@ -76,7 +76,14 @@ bool sigma_value_compile_glob(struct sigma_value *v, const char *text, enum sigm
 static size_t utf8_char_len(const char *s, size_t left)
 {
     unsigned char c = (unsigned char)s[0];
-    size_t n = c < 0x80 ? 1 : c >= 0xf0 ? 4 : c >= 0xe0 ? 3 : c >= 0xc0 ? 2 : 1;
+    size_t n = 1;
+    if (c >= 0xf0) {
+        n = 4;
+    } else if (c >= 0xe0) {
+        n = 3;
+    } else if (c >= 0xc0) {
+        n = 2;
+    }
     return n <= left ? n : left;
 }
 
@@ -94,7 +101,7 @@ static size_t dash_len(const char *s, size_t left)
     return 0;
 }
 
-/* Returns the bytes token tok consumes at s (0 = no match); tok is not GLOB_ANY_SEQ. */
+/* Returns the bytes token tok consumes at s, 0 when it does not match. tok is not GLOB_ANY_SEQ. */
 static size_t token_step(uint16_t tok, const char *s, size_t left)
 {
     if (left == 0) {
@@ -375,7 +382,7 @@ static bool item_value_match(struct match_ctx *ctx, const struct sigma_item *ite
 }
 
 /*
- * Matches one item. Without "all", any value matching is enough; with "all",
+ * Matches one item. Without "all", any value matching is enough. With "all",
  * every rule value (group) needs one matching alternative. "neq" inverts the
  * result, so an absent field matches a neq item.
  */

@@ -9,9 +9,13 @@
 #include "../dissectors/nbss.h"
 #include "counters.h"
 
+/* Packets without payload passed to nDPI per flow: the TCP handshake it tracks. */
+#define CLASSIFY_EMPTY_PACKETS_MAX 3
+
 struct classify_flow {
     struct ndpi_flow_struct *ndpi;
     unsigned payload_packets;
+    unsigned empty_packets;
 };
 
 static struct ndpi_detection_module_struct *ndpi_module;
@@ -74,10 +78,11 @@ void classify_flow_free(struct classify_flow *cf)
 }
 
 /*
- * nDPI 4.2's SMB detector only matches TCP destination port 445 with an SMB1
- * header, so SMB elsewhere is recognised here by its framing: a session
- * message header followed by an SMB protocol id. DCE-RPC is checked the same
- * way (version 5.0, a bind or alter-context PDU) in case nDPI misses it.
+ * nDPI 4.2 (Debian 12) recognises SMB on port 445 but did not recognise the
+ * SMB2 session of the corpus capture smb2.pcap once moved to port 8445. So SMB
+ * is also recognised here by its framing: a session message header followed
+ * by an SMB protocol id. DCE-RPC is checked the same way (version 5.0, a bind
+ * or alter-context PDU) in case nDPI misses it.
  */
 static enum flow_app classify_payload(const uint8_t *payload, size_t len)
 {
@@ -117,13 +122,18 @@ static enum flow_app classify_ndpi(struct classify_flow *cf, const uint8_t *ip, 
 enum flow_app classify_packet(struct classify_flow *cf, const uint8_t *ip, size_t ip_len,
                               int64_t time_us, const uint8_t *payload, size_t payload_len)
 {
-    enum flow_app app = classify_ndpi(cf, ip, ip_len, time_us);
     if (payload_len == 0) {
-        return app == FLOW_APP_OTHER ? FLOW_APP_PENDING : app;
+        /* Nothing to classify, but nDPI follows the handshake; later ACKs are not shown to it. */
+        if (cf->empty_packets < CLASSIFY_EMPTY_PACKETS_MAX) {
+            cf->empty_packets++;
+            (void)classify_ndpi(cf, ip, ip_len, time_us);
+        }
+        return FLOW_APP_PENDING;
     }
-    enum flow_app by_payload = classify_payload(payload, payload_len);
-    if (by_payload != FLOW_APP_PENDING) {
-        app = by_payload;
+    /* The payload checks are cheaper than nDPI, so they run first. */
+    enum flow_app app = classify_payload(payload, payload_len);
+    if (app == FLOW_APP_PENDING) {
+        app = classify_ndpi(cf, ip, ip_len, time_us);
     }
     if (app == FLOW_APP_PENDING && ++cf->payload_packets >= CLASSIFY_PACKETS_MAX) {
         app = FLOW_APP_OTHER;

@@ -206,12 +206,31 @@ static void on_message(void *ctx, bool from_client, const uint8_t *msg, size_t l
     smb_conn_message(f->smb, from_client, msg, len, total_len, pm);
 }
 
+static size_t on_message_need(void *ctx, bool from_client, const uint8_t *head, size_t head_len,
+                              size_t total_len)
+{
+    struct flow *f = ctx;
+    return smb_conn_message_need(f->smb, from_client, head, head_len, total_len);
+}
+
+/* Default for dissectors that do not define it: every message is kept whole. */
+__attribute__((weak)) size_t smb_conn_message_need(struct smb_conn *conn, bool from_client,
+                                                   const uint8_t *head, size_t head_len,
+                                                   size_t total_len)
+{
+    (void)conn;
+    (void)from_client;
+    (void)head;
+    (void)head_len;
+    return total_len;
+}
+
 static void on_stream_data(void *ctx, bool from_client, const uint8_t *data, size_t len,
                            const struct pkt_meta *pm)
 {
     struct flow *f = ctx;
     if (f->app == FLOW_APP_SMB && f->smb != NULL) {
-        struct nbss_output out = {.message = on_message, .ctx = f};
+        struct nbss_output out = {.message = on_message, .need = on_message_need, .ctx = f};
         nbss_data(&f->nbss[from_client ? 0 : 1], data, len, pm, &out);
     } else if (f->app == FLOW_APP_DCERPC && f->rpc != NULL) {
         dcerpc_stream_data(f->rpc, from_client, data, len, pm);
@@ -466,6 +485,10 @@ void flow_table_process(struct flow_table *ft, const struct tcp_segment *seg,
     lru_append(ft, i);
     if ((seg->flags & TCP_FLAG_SYN) != 0 && !f->data_seen[d]) {
         f->syn_seen[d] = true;
+        if (f->app == FLOW_APP_SMB) {
+            /* The stream now starts at a message boundary, so no resynchronisation is needed. */
+            nbss_dir_init(&f->nbss[d], d == 0, true);
+        }
     }
     flow_classify(f, seg, pm);
     if (f->app == FLOW_APP_SMB || f->app == FLOW_APP_DCERPC) {

@@ -1,4 +1,4 @@
-/* Escaping of untrusted text for HTML pages (HTML Living Standard, section 13.1). */
+/* Escaping of untrusted text for HTML pages. */
 #include "html.h"
 
 #include <stdbool.h>
@@ -48,10 +48,10 @@ static size_t utf8_decode(const unsigned char *s, uint32_t *code_point)
 
 /*
  * Returns true for invisible Unicode format characters that can hide or
- * reorder text: zero-width spaces and joiners (U+200B to U+200F, U+2060 to
- * U+2064, U+FEFF), line and paragraph separators (U+2028, U+2029) and the
- * bidirectional embeddings, overrides and isolates (U+202A to U+202E,
- * U+2066 to U+2069).
+ * reorder text. These are the zero-width spaces and joiners (U+200B to U+200F,
+ * U+2060 to U+2064, U+FEFF) and the line and paragraph separators (U+2028,
+ * U+2029). The bidirectional embeddings, overrides and isolates (U+202A to
+ * U+202E, U+2066 to U+2069) are included too.
  */
 static bool is_hidden_format(uint32_t cp)
 {

@@ -8,11 +8,11 @@
 /*
  * Writes s as HTML text that is also safe inside a double- or single-quoted
  * attribute value: & < > " ' become character references. Bytes that are not
- * UTF-8, C0 and C1 control characters (tab and newline excepted) and the
- * invisible Unicode format characters (zero-width, line separators and
- * bidirectional controls such as U+202E) are written as visible escapes like
- * "\x1b" or "\u202e", so a hostile name cannot reorder or hide the text
- * around it.
+ * UTF-8 and C0 and C1 control characters (tab and newline excepted) are
+ * written as visible escapes such as "\x1b". So are the invisible Unicode
+ * format characters (zero-width, line separators, bidirectional controls such
+ * as U+202E, written "\u202e"), so a hostile name cannot reorder or hide the
+ * text around it.
  */
 void html_write_text(FILE *out, const char *s);
 

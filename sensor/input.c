@@ -28,21 +28,33 @@ const char *input_kind_name(enum input_kind kind)
     return "unknown";
 }
 
-/* Classifies text input by its first non-blank character, after an optional UTF-8 BOM. */
+/*
+ * Classifies text input by the first character of its first markup line, after
+ * an optional UTF-8 BOM. Up to two leading lines that are neither XML nor JSON
+ * are passed over, because evtxexport starts its XML output with a version line.
+ */
 static enum input_kind detect_text(const unsigned char *buf, size_t n)
 {
     size_t i = 0;
     if (n >= 3 && buf[0] == 0xef && buf[1] == 0xbb && buf[2] == 0xbf) {
         i = 3;
     }
-    while (i < n && (buf[i] == ' ' || buf[i] == '\t' || buf[i] == '\r' || buf[i] == '\n')) {
-        i++;
-    }
-    if (i < n && buf[i] == '<') {
-        return INPUT_XML;
-    }
-    if (i < n && buf[i] == '{') {
-        return INPUT_JSONL;
+    for (int line = 0; line < 3; line++) {
+        while (i < n && (buf[i] == ' ' || buf[i] == '\t' || buf[i] == '\r' || buf[i] == '\n')) {
+            i++;
+        }
+        if (i < n && buf[i] == '<') {
+            return INPUT_XML;
+        }
+        if (i < n && buf[i] == '{') {
+            return INPUT_JSONL;
+        }
+        while (i < n && buf[i] != '\n') {
+            if (buf[i] < 0x20 && buf[i] != '\t' && buf[i] != '\r') {
+                return INPUT_UNKNOWN; /* binary data, not a banner line */
+            }
+            i++;
+        }
     }
     return INPUT_UNKNOWN;
 }
@@ -72,6 +84,13 @@ enum input_kind input_detect(const char *path, char *err, size_t err_size)
     }
     if (n >= 8 && memcmp(buf, "ElfFile", 8) == 0) {
         return INPUT_EVTX;
+    }
+    if (n >= 2 && ((buf[0] == 0xff && buf[1] == 0xfe) || (buf[0] == 0xfe && buf[1] == 0xff))) {
+        snprintf(err, err_size,
+                 "%s: UTF-16 text is not supported; convert it first, for example with "
+                 "'iconv -f UTF-16 -t UTF-8'",
+                 path);
+        return INPUT_UNKNOWN;
     }
     enum input_kind kind = detect_text(buf, n);
     if (kind == INPUT_UNKNOWN) {

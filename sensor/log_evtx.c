@@ -48,7 +48,8 @@ struct chunk_info {
     uint64_t first_id;
     uint64_t last_id;
     bool signature_ok;
-    bool header_ok;  /* header CRC matches and the header fields libevtx checks are sane */
+    bool fields_ok;  /* header size and free space offset are values libevtx accepts */
+    bool header_ok;  /* fields_ok and the header CRC matches */
     bool records_ok; /* records CRC matches */
     bool counted;    /* libevtx lists its records as allocated (not recovered) */
 };
@@ -125,8 +126,9 @@ static void scan_chunk(const uint8_t *chunk, size_t avail, struct chunk_info *in
     uint32_t header_crc = cur_le32(&c);
     uint32_t crc = crc32_update(0, chunk, 120);
     crc = crc32_update(crc, chunk + 128, EVTX_CHUNK_HEADER_SIZE - 128);
-    info->header_ok = cur_ok(&c) && crc == header_crc && header_size == 128 &&
-                      free_space >= EVTX_CHUNK_HEADER_SIZE && free_space <= EVTX_CHUNK_SIZE;
+    info->fields_ok = cur_ok(&c) && header_size == 128 && free_space >= EVTX_CHUNK_HEADER_SIZE &&
+                      free_space <= EVTX_CHUNK_SIZE;
+    info->header_ok = info->fields_ok && crc == header_crc;
     info->records_ok = info->header_ok && free_space <= avail &&
                        crc32_update(0, chunk + EVTX_CHUNK_HEADER_SIZE,
                                     free_space - EVTX_CHUNK_HEADER_SIZE) == records_crc;
@@ -188,7 +190,7 @@ static bool scan_file(struct evtx_source *es, const uint8_t *data, size_t size)
             log_warn(&es->src, "file is truncated inside chunk %u", i);
             log_mark_damaged(&es->src);
         }
-        repair = repair || avail < EVTX_CHUNK_SIZE || (info->signature_ok && !info->header_ok);
+        repair = repair || avail < EVTX_CHUNK_SIZE || (info->signature_ok && !info->fields_ok);
     }
     return repair;
 }
@@ -209,35 +211,40 @@ static void put_le32(uint8_t *p, uint32_t v)
  */
 static int write_repaired_copy(const struct evtx_source *es, const uint8_t *data, size_t size)
 {
-    size_t padded = EVTX_FILE_HEADER_SIZE + (size_t)es->chunk_count * EVTX_CHUNK_SIZE;
-    uint8_t *copy = calloc(1, padded);
     int fd = memfd_create("wireaudit-evtx", MFD_CLOEXEC);
-    if (copy == NULL || fd < 0) {
-        free(copy);
-        if (fd >= 0) {
-            close(fd);
-        }
+    if (fd < 0) {
         return -1;
     }
-    memcpy(copy, data, size);
-    for (uint32_t i = 0; i < es->chunk_count; i++) {
-        uint8_t *chunk = copy + EVTX_FILE_HEADER_SIZE + (size_t)i * EVTX_CHUNK_SIZE;
-        if (es->chunks[i].signature_ok && !es->chunks[i].header_ok) {
-            put_le32(chunk + 40, 128);
-            put_le32(chunk + 48, EVTX_CHUNK_SIZE);
-        }
-    }
     size_t done = 0;
-    while (done < padded) {
-        ssize_t n = write(fd, copy + done, padded - done);
+    while (done < size) {
+        ssize_t n = write(fd, data + done, size - done);
         if (n <= 0) {
-            free(copy);
             close(fd);
             return -1;
         }
         done += (size_t)n;
     }
-    free(copy);
+    /* Growing the file fills the rest of the last chunk with zeros. */
+    off_t padded = (off_t)EVTX_FILE_HEADER_SIZE + (off_t)es->chunk_count * EVTX_CHUNK_SIZE;
+    if (ftruncate(fd, padded) != 0) {
+        close(fd);
+        return -1;
+    }
+    for (uint32_t i = 0; i < es->chunk_count; i++) {
+        if (!es->chunks[i].signature_ok || es->chunks[i].fields_ok) {
+            continue;
+        }
+        off_t chunk = (off_t)EVTX_FILE_HEADER_SIZE + (off_t)i * EVTX_CHUNK_SIZE;
+        uint8_t size_field[4];
+        uint8_t free_space_field[4];
+        put_le32(size_field, 128);
+        put_le32(free_space_field, EVTX_CHUNK_SIZE);
+        if (pwrite(fd, size_field, 4, chunk + 40) != 4 ||
+            pwrite(fd, free_space_field, 4, chunk + 48) != 4) {
+            close(fd);
+            return -1;
+        }
+    }
     return fd;
 }
 
@@ -352,7 +359,11 @@ static uint32_t chunk_of(const struct evtx_source *es, uint64_t id)
     return UINT32_MAX;
 }
 
-/* True when header id lies in the record range of an intact allocated chunk. */
+/*
+ * True when header id lies in the record range of an intact allocated chunk.
+ * NOTE: recovered copies of records from a damaged chunk are all kept, so a
+ * stale copy of a record that was also read as allocated can appear twice.
+ */
 static bool id_is_allocated(const struct evtx_source *es, uint64_t id)
 {
     uint32_t chunk = chunk_of(es, id);
@@ -528,6 +539,7 @@ static bool emit_unsorted_recovered(struct evtx_source *es)
             continue;
         }
         CTR_INC("log.recovered");
+        CTR_INC("log.recovered_unsorted");
         log_emit(&es->src, ev, id);
         return true;
     }

@@ -1,10 +1,13 @@
 /*
- * JSON lines: one Windows event per line in one of three layouts, chosen per line:
- *   - Splunk JSON export: the event is the "result" object, its time is "_time";
+ * JSON lines: one Windows event per line, in one of three layouts chosen per line.
+ *   - Splunk JSON export: the event is the "result" object and its time is "_time".
  *   - Winlogbeat/ECS: fields under "winlog" (event_data, computer_name, channel,
- *     provider_name, record_id), the id in "event.code", the time in "@timestamp";
- *   - flat (NXLog im_msvistalog as shipped by Security-Datasets): EventData and
+ *     provider_name, record_id), the id in "event.code", the time in "@timestamp".
+ *   - Flat (NXLog im_msvistalog as shipped by Security-Datasets): EventData and
  *     NXLog's own fields side by side at the top level.
+ * NOTE: of Splunk exports, only XmlWinEventLog results carry Windows field
+ * names. Classic WinEventLog results name fields after the message text
+ * (Share_Name), and those names are kept as they are.
  */
 #include <errno.h>
 #include <math.h>

@@ -11,19 +11,19 @@
 
 /* Totals at one moment, for one progress line. */
 struct progress_snapshot {
-    uint64_t bytes_read;     /* sum of offset_bytes over the inputs */
-    uint64_t bytes_total;    /* sum of size_bytes; 0 when unknown (live capture) */
+    uint64_t bytes_read;  /* sum of offset_bytes over the inputs */
+    uint64_t bytes_total; /* sum of size_bytes; 0 when unknown (live capture) */
     uint64_t events;
     uint64_t alerts;
-    double elapsed_s;        /* since progress_new() */
+    double elapsed_s; /* since progress_new() */
 };
 
 struct progress;
 
 /*
  * Returns a progress display writing to out, or NULL when out is not a
- * terminal (or memory ran out), so callers can pass the result around
- * unchecked: every function below accepts NULL and then does nothing.
+ * terminal or an allocation fails. Every function below accepts NULL and then
+ * does nothing, so callers need not check the result.
  */
 struct progress *progress_new(FILE *out);
 

@@ -90,7 +90,8 @@ static void make_nonce(char nonce[33])
 
 /*
  * Writes the page to a temporary file beside path and renames it over path,
- * so a browser or a SIGUSR1 rewrite never sees half a report.
+ * so a browser reading the file during a SIGUSR1 rewrite never gets a partly
+ * written page.
  */
 bool report_write(struct report *rep)
 {

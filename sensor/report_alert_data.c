@@ -32,38 +32,58 @@ static bool json_get_u64(const json_t *obj, const char *name, uint64_t *value)
     return true;
 }
 
-/* Looks up the event that one alert reference names; NULL when it is no longer kept. */
-static const struct event *evidence_lookup(struct report *rep, const json_t *ref, bool *embedded)
+/* What one alert reference resolves to: an embedded event, a recent one, or neither. */
+struct evidence_match {
+    const struct event *embedded;
+    const struct report_recent_event *recent;
+};
+
+/* Looks up the event that one alert reference names. */
+static struct evidence_match evidence_lookup(struct report *rep, const json_t *ref)
 {
+    struct evidence_match match = {NULL, NULL};
     uint64_t record = 0;
     uint64_t event_id = 0;
-    *embedded = false;
     if (!json_get_u64(ref, "frame", &record) && !json_get_u64(ref, "record", &record)) {
-        return NULL;
+        return match;
     }
     if (!json_get_u64(ref, "EventID", &event_id) || event_id > UINT32_MAX) {
-        return NULL;
+        return match;
     }
-    char key[64];
+    struct report_event_key key;
     const char *input = json_string_value(json_object_get(ref, "input"));
-    if (!report_event_key(rep, input, false, record, (uint32_t)event_id, key, sizeof(key))) {
-        return NULL;
+    if (!report_event_key(rep, input, false, record, (uint32_t)event_id, &key)) {
+        return match;
     }
-    return report_find_event(rep, key, embedded);
+    match.embedded = report_find_embedded(rep, &key);
+    if (match.embedded == NULL) {
+        match.recent = report_recent_find(rep, &key);
+    }
+    return match;
+}
+
+/* Returns the Computer of the matched event, or NULL. */
+static const char *evidence_computer(const struct evidence_match *match)
+{
+    if (match->embedded != NULL) {
+        return event_field(match->embedded, "Computer");
+    }
+    if (match->recent != NULL) {
+        return report_recent_field(match->recent, "Computer");
+    }
+    return NULL;
 }
 
 /* Stores one reference in ra->evidence: the embedded event, a copy of a recent one, or none. */
 static void evidence_store(struct report *rep, struct report_alert *ra, json_t *ref,
-                           const struct event *ev, bool embedded)
+                           const struct evidence_match *match)
 {
     struct report_evidence *item = &ra->evidence[ra->evidence_count++];
     item->ref = ref;
-    item->ev = NULL;
+    item->ev = match->embedded;
     item->copy = NULL;
-    if (ev != NULL && embedded) {
-        item->ev = ev;
-    } else if (ev != NULL && rep->evidence_copies < REPORT_EVIDENCE_COPIES_MAX) {
-        item->copy = event_clone(ev);
+    if (match->recent != NULL && rep->evidence_copies < REPORT_EVIDENCE_COPIES_MAX) {
+        item->copy = report_recent_rebuild(match->recent);
         item->ev = item->copy;
         rep->evidence_copies += item->copy != NULL ? 1u : 0u;
     }
@@ -91,24 +111,22 @@ static void alert_resolve_evidence(struct report *rep, json_t *alert, struct rep
     }
     for (size_t i = 0; i < count; i++) {
         json_t *ref = json_array_get(refs, i);
-        bool embedded = false;
-        const struct event *ev = evidence_lookup(rep, ref, &embedded);
-        const char *computer = ev != NULL ? event_field(ev, "Computer") : NULL;
+        struct evidence_match match = evidence_lookup(rep, ref);
+        const char *computer = evidence_computer(&match);
         if (computer != NULL) {
             alert_add_host(ra, report_host_index(rep, computer));
         }
         if (ra->evidence != NULL) {
-            evidence_store(rep, ra, ref, ev, embedded);
+            evidence_store(rep, ra, ref, &match);
         }
     }
 }
 
 /* Adds the hosts that the alert names itself: group-by Computer, else its distinct Computers. */
-static void alert_hosts_from_json(struct report *rep, const json_t *alert,
-                                  struct report_alert *ra)
+static void alert_hosts_from_json(struct report *rep, const json_t *alert, struct report_alert *ra)
 {
-    const char *grouped = json_string_value(json_object_get(json_object_get(alert, "group"),
-                                                            "Computer"));
+    const char *grouped =
+        json_string_value(json_object_get(json_object_get(alert, "group"), "Computer"));
     if (grouped != NULL) {
         alert_add_host(ra, report_host_index(rep, grouped));
         return;
@@ -137,8 +155,8 @@ static bool tag_is_technique(const char *tag)
 static bool tag_is_tactic(const char *tag)
 {
     /* Group (attack.g0007) and software (attack.s0029) tags name no tactic. */
-    bool id_tag = (tag[7] == 'g' || tag[7] == 's' || tag[7] == 't') && tag[8] >= '0' &&
-                  tag[8] <= '9';
+    bool id_tag =
+        (tag[7] == 'g' || tag[7] == 's' || tag[7] == 't') && tag[8] >= '0' && tag[8] <= '9';
     return strncmp(tag, "attack.", 7) == 0 && tag[7] != '\0' && !id_tag;
 }
 
@@ -221,8 +239,7 @@ static void cell_count(struct report *rep, uint32_t host, uint32_t technique,
     }
 }
 
-static void matrix_collect(struct report *rep, const json_t *alert,
-                           const struct report_alert *ra)
+static void matrix_collect(struct report *rep, const json_t *alert, const struct report_alert *ra)
 {
     const json_t *tags = json_object_get(alert, "tags");
     bool any_technique = false;

@@ -6,7 +6,8 @@
 
 #include "html.h"
 
-/* Longest field value written in full; TaskContent XML and the like are cut with a note. */
+/* Maximum length in bytes of a field value written in full; longer ones (TaskContent XML) are cut
+ * with a note. */
 #define REPORT_VALUE_MAX 4096
 /* Distinct values shown per field of an alert. */
 #define REPORT_VALUES_SHOWN 50
@@ -82,8 +83,7 @@ static void matrix_header(const struct report *rep, const uint32_t *columns, FIL
     fputs("</tr>\n", out);
 }
 
-static void matrix_row(const struct report *rep, uint32_t host, const uint32_t *columns,
-                       FILE *out)
+static void matrix_row(const struct report *rep, uint32_t host, const uint32_t *columns, FILE *out)
 {
     fputs("<tr><th>", out);
     html_write_text(out, host_label(rep, host));
@@ -136,8 +136,9 @@ void report_render_matrix(const struct report *rep, FILE *out)
     }
     fputs("</table>", out);
     if (row_count > REPORT_MATRIX_ROWS_MAX || rep->technique_tags_dropped != 0) {
-        fprintf(out, "<p class=\"note\">Left out: %u hosts past the first %d rows, %llu tags past "
-                     "the first %d techniques.</p>",
+        fprintf(out,
+                "<p class=\"note\">Left out: %u hosts past the first %d rows, %llu tags past "
+                "the first %d techniques.</p>",
                 row_count > REPORT_MATRIX_ROWS_MAX ? row_count - REPORT_MATRIX_ROWS_MAX : 0,
                 REPORT_MATRIX_ROWS_MAX, (unsigned long long)rep->technique_tags_dropped,
                 REPORT_TECHNIQUES_MAX);
@@ -189,8 +190,7 @@ static void write_evidence_ref(json_t *ref, FILE *out)
         write_json_value(out, value);
         fputs("; ", out);
     }
-    fputs("fields not kept: the event is neither embedded nor among the recent events.</p>\n",
-          out);
+    fputs("fields not kept: the event is neither embedded nor among the recent events.</p>\n", out);
 }
 
 static void write_alert_meta(const json_t *alert, FILE *out)
@@ -251,12 +251,10 @@ static void write_alert_values(const json_t *alert, FILE *out)
     fputs("</table>\n", out);
 }
 
-static void write_alert_summary(const struct report *rep, const struct report_alert *ra,
-                                FILE *out)
+static void write_alert_summary(const struct report *rep, const struct report_alert *ra, FILE *out)
 {
     const char *level = report_level_name(ra->level);
-    fprintf(out, "<summary><span class=\"badge lv-%s\">%s</span> <b class=\"rule\">", level,
-            level);
+    fprintf(out, "<summary><span class=\"badge lv-%s\">%s</span> <b class=\"rule\">", level, level);
     write_json_value(out, json_object_get(ra->json, "rule"));
     fputs("</b> \xc2\xb7 ", out);
     if (ra->first_us != INT64_MIN) {
@@ -299,12 +297,14 @@ static void write_alert(const struct report *rep, uint32_t index, FILE *out)
 
 void report_render_alerts(const struct report *rep, FILE *out)
 {
-    fprintf(out, "<section id=\"alerts\"><h2>Alerts</h2><p class=\"note\">Alerts: %llu, in "
-                 "the order they were raised. Open one for its contributing events.",
+    fprintf(out,
+            "<section id=\"alerts\"><h2>Alerts</h2><p class=\"note\">Alerts: %llu, in "
+            "the order they were raised. Open one for its contributing events.",
             (unsigned long long)rep->alerts_total);
     if (rep->alerts_skipped != 0) {
-        fprintf(out, " Left out: %llu alerts after the first %u (counted in the summary and the "
-                     "matrix, not listed).",
+        fprintf(out,
+                " Left out: %llu alerts after the first %u (counted in the summary and the "
+                "matrix, not listed).",
                 (unsigned long long)rep->alerts_skipped, rep->alert_count);
     }
     if (rep->evidence_missing != 0) {
@@ -328,8 +328,7 @@ static int compare_source_events(const void *a, const void *b)
     return strcmp(x->address, y->address);
 }
 
-static void write_source_row(const struct report *rep, const struct report_source *src,
-                             FILE *out)
+static void write_source_row(const struct report *rep, const struct report_source *src, FILE *out)
 {
     fputs("<tr><td>", out);
     html_write_text(out, src->address);
@@ -382,13 +381,13 @@ void report_render_sources(const struct report *rep, FILE *out)
     }
     fputs("</table>", out);
     if (rep->source_count > REPORT_SOURCE_ROWS_MAX || rep->sources_dropped != 0) {
-        fprintf(out, "<p class=\"note\">Left out: %u addresses past the busiest %d rows; %llu "
-                     "events from addresses past the first %d tracked.</p>",
-                rep->source_count > REPORT_SOURCE_ROWS_MAX
-                    ? rep->source_count - REPORT_SOURCE_ROWS_MAX
-                    : 0,
-                REPORT_SOURCE_ROWS_MAX, (unsigned long long)rep->sources_dropped,
-                REPORT_SOURCES_MAX);
+        fprintf(
+            out,
+            "<p class=\"note\">Left out: %u addresses past the busiest %d rows; %llu "
+            "events from addresses past the first %d tracked.</p>",
+            rep->source_count > REPORT_SOURCE_ROWS_MAX ? rep->source_count - REPORT_SOURCE_ROWS_MAX
+                                                       : 0,
+            REPORT_SOURCE_ROWS_MAX, (unsigned long long)rep->sources_dropped, REPORT_SOURCES_MAX);
     }
     fputs("</section>\n", out);
     free(order);

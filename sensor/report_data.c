@@ -137,9 +137,14 @@ enum report_kind report_kind_of(uint32_t event_id)
 const char *report_kind_name(enum report_kind kind)
 {
     static const char *const names[REPORT_KIND_COUNT] = {
-        "share connect (5140)",     "share object access (5145)", "logon (4624)",
-        "failed logon (4625)",      "service install (7045, 4697)",
-        "scheduled task (4698-4702)", "RPC call (5712)",           "other",
+        "share connect (5140)",
+        "share object access (5145)",
+        "logon (4624)",
+        "failed logon (4625)",
+        "service install (7045, 4697)",
+        "scheduled task (4698-4702)",
+        "RPC call (5712)",
+        "other",
     };
     return kind < REPORT_KIND_COUNT ? names[kind] : "other";
 }
@@ -231,27 +236,34 @@ static void timeline_widen(struct report *rep, int64_t t)
     rep->width_us = width;
 }
 
-/* Times more than about 17 years apart share one grid only by clamping to the edge bins. */
-#define TIMELINE_WIDTH_MAX ((int64_t)1 << 42)
+/*
+ * Event times the timeline accepts: 1990-01-01 to 2100-01-01 UTC. Outside
+ * that, a time is almost surely a zero or garbled timestamp (a FILETIME of 0
+ * is 1601), and one such event would stretch the grid until every real event
+ * shared a bin. The bounds also keep the grid arithmetic far from overflow.
+ */
+#define TIMELINE_FIRST_US (631152000LL * 1000000)
+#define TIMELINE_LAST_US (4102444800LL * 1000000)
 
-/* Returns the timeline bin of t, widening the bins first when t falls outside them. */
+/*
+ * Returns the timeline bin of t, widening the bins first when t falls outside
+ * them, or SIZE_MAX when t is outside the accepted range.
+ */
 static size_t timeline_bin(struct report *rep, int64_t t)
 {
+    if (t < TIMELINE_FIRST_US || t >= TIMELINE_LAST_US) {
+        return SIZE_MAX;
+    }
     if (!rep->timeline_started) {
         rep->timeline_started = true;
         rep->width_us = 1000;
         rep->origin_us = floor_div(t, rep->width_us) * rep->width_us;
     }
     int64_t end = rep->origin_us + (int64_t)REPORT_BINS * rep->width_us;
-    if ((t < rep->origin_us || t >= end) && rep->width_us < TIMELINE_WIDTH_MAX &&
-        t > INT64_MIN / 4 && t < INT64_MAX / 4) {
+    if (t < rep->origin_us || t >= end) {
         timeline_widen(rep, t);
     }
-    if (t < rep->origin_us) {
-        return 0;
-    }
-    int64_t i = (t - rep->origin_us) / rep->width_us;
-    return i >= REPORT_BINS ? REPORT_BINS - 1 : (size_t)i;
+    return (size_t)((t - rep->origin_us) / rep->width_us);
 }
 
 /* Appends a host with the given name. Returns its index, or UINT32_MAX when out of memory. */
@@ -439,11 +451,12 @@ bool report_input_id(const struct report *rep, const char *input, uint32_t *id)
 }
 
 /*
- * Writes the lookup key of an event: "<input number>/<frame or record>/<EventID>".
- * Alerts name their contributing events by the same three facts.
+ * Fills key with the facts alerts name their contributing events by: input,
+ * frame or record, EventID. With add_input a new input name gets the next
+ * number; without it, an unknown input returns false.
  */
 bool report_event_key(struct report *rep, const char *input, bool add_input, uint64_t record,
-                      uint32_t event_id, char *key, size_t key_size)
+                      uint32_t event_id, struct report_event_key *key)
 {
     uint32_t input_id;
     const char *name = input != NULL ? input : "";
@@ -453,58 +466,60 @@ bool report_event_key(struct report *rep, const char *input, bool add_input, uin
             return false;
         }
     }
-    snprintf(key, key_size, "%u/%llu/%u", input_id, (unsigned long long)record, event_id);
+    key->input_id = input_id;
+    key->event_id = event_id;
+    key->record = record;
+    return true;
+}
+
+/* Writes key as the text key of the embedded-event map: "input/record/EventID". */
+static void event_key_text(const struct report_event_key *key, char *text, size_t size)
+{
+    snprintf(text, size, "%u/%llu/%u", key->input_id, (unsigned long long)key->record,
+             key->event_id);
+}
+
+/* Copies ev into the embedded events. Returns false when out of memory. */
+static bool event_embed(struct report *rep, const struct report_event_key *key,
+                        const struct event *ev)
+{
+    if (rep->embedded_count == rep->embedded_cap) {
+        uint32_t cap = WA_MIN(rep->embedded_cap != 0 ? rep->embedded_cap * 2 : 256, rep->embed_max);
+        struct event **grown = realloc(rep->embedded, cap * sizeof(*grown));
+        if (grown == NULL) {
+            return false;
+        }
+        rep->embedded = grown;
+        rep->embedded_cap = cap;
+    }
+    struct event *copy = event_clone(ev);
+    if (copy == NULL) {
+        return false;
+    }
+    char text[64];
+    event_key_text(key, text, sizeof(text));
+    rep->embedded[rep->embedded_count] = copy;
+    report_strmap_put(&rep->embedded_index, text, rep->embedded_count);
+    rep->embedded_count++;
     return true;
 }
 
 /* Keeps a copy of ev: among the embedded events while under the cap, else in the recent buffer. */
 static void event_keep(struct report *rep, const struct event *ev)
 {
-    char key[64];
-    if (!report_event_key(rep, ev->input, true, ev->record, ev->event_id, key, sizeof(key))) {
+    struct report_event_key key;
+    if (!report_event_key(rep, ev->input, true, ev->record, ev->event_id, &key)) {
         return;
     }
-    bool embed = rep->embedded_count < rep->embed_max;
-    if (!embed) {
-        if (rep->embedded_skipped == 0) {
-            rep->first_skipped_us = ev->time_us;
-        }
-        rep->embedded_skipped++;
-    }
-    struct event *copy = event_clone(ev);
-    if (copy == NULL) {
+    if (rep->embedded_count < rep->embed_max) {
+        event_embed(rep, &key, ev);
         return;
     }
-    if (embed && rep->embedded_count == rep->embedded_cap) {
-        uint32_t cap = rep->embedded_cap != 0 ? rep->embedded_cap * 2 : 256;
-        struct event **grown = realloc(rep->embedded, WA_MIN(cap, rep->embed_max) * sizeof(*grown));
-        if (grown == NULL) {
-            event_free(copy);
-            return;
-        }
-        rep->embedded = grown;
-        rep->embedded_cap = WA_MIN(cap, rep->embed_max);
+    if (rep->embedded_skipped == 0) {
+        rep->first_skipped_us = ev->time_us;
     }
-    if (embed) {
-        rep->embedded[rep->embedded_count] = copy;
-        report_strmap_put(&rep->embedded_index, key, rep->embedded_count);
-        rep->embedded_count++;
-        return;
-    }
-    struct report_recent_half *half = &rep->recent[rep->recent_current];
-    if (half->count == WA_ARRAY_LEN(half->events)) {
-        /* The other half holds the oldest recent events: drop them and refill it. */
-        rep->recent_current ^= 1u;
-        half = &rep->recent[rep->recent_current];
-        for (uint32_t i = 0; i < half->count; i++) {
-            event_free(half->events[i]);
-        }
-        half->count = 0;
-        report_strmap_clear(&half->index);
-    }
-    half->events[half->count] = copy;
-    report_strmap_put(&half->index, key, half->count);
-    half->count++;
+    rep->embedded_skipped++;
+    report_recent_add(rep, &key, ev);
 }
 
 void report_collect_event(struct report *rep, const struct event *ev)
@@ -520,9 +535,10 @@ void report_collect_event(struct report *rep, const struct event *ev)
     }
     size_t bin = timeline_bin(rep, ev->time_us);
     struct report_host *host = &rep->hosts[host_index];
-    uint32_t *count = &host->bins[report_kind_of(ev->event_id)][bin];
-    if (*count != UINT32_MAX) {
-        (*count)++;
+    if (bin == SIZE_MAX) {
+        rep->events_untimed++;
+    } else if (host->bins[report_kind_of(ev->event_id)][bin] != UINT32_MAX) {
+        host->bins[report_kind_of(ev->event_id)][bin]++;
     }
     host->events++;
     host->first_us = WA_MIN(host->first_us, ev->time_us);
@@ -531,23 +547,15 @@ void report_collect_event(struct report *rep, const struct event *ev)
     event_keep(rep, ev);
 }
 
-/*
- * Returns the kept event with this key, or NULL. *embedded tells whether it is
- * one of the embedded events, which live as long as the report; a recent event
- * may be freed by the next report_collect_event().
- */
-const struct event *report_find_event(const struct report *rep, const char *key, bool *embedded)
+/* Returns the embedded event with this key, or NULL. Embedded events live as long as the report. */
+const struct event *report_find_embedded(const struct report *rep,
+                                         const struct report_event_key *key)
 {
+    char text[64];
     uint32_t index;
-    *embedded = false;
-    if (report_strmap_find(&rep->embedded_index, key, &index)) {
-        *embedded = true;
+    event_key_text(key, text, sizeof(text));
+    if (report_strmap_find(&rep->embedded_index, text, &index)) {
         return rep->embedded[index];
-    }
-    for (uint32_t h = 0; h < 2; h++) {
-        if (report_strmap_find(&rep->recent[h].index, key, &index)) {
-            return rep->recent[h].events[index];
-        }
     }
     return NULL;
 }
@@ -579,10 +587,5 @@ void report_data_free(struct report *rep)
     free(rep->embedded);
     report_strmap_free(&rep->embedded_index);
     report_strmap_free(&rep->input_ids);
-    for (uint32_t h = 0; h < 2; h++) {
-        for (uint32_t i = 0; i < rep->recent[h].count; i++) {
-            event_free(rep->recent[h].events[i]);
-        }
-        report_strmap_free(&rep->recent[h].index);
-    }
+    report_recent_free(rep);
 }

@@ -6,7 +6,7 @@
 
 #include "html.h"
 
-/* Longest field value embedded in full in the event table. */
+/* Maximum length in bytes of a field value embedded in full in the event table. */
 #define REPORT_EVENT_VALUE_MAX 2048
 
 /*
@@ -44,7 +44,8 @@ static const char report_script[] =
     "var block=document.getElementById('wa-events');if(!block)return;\n"
     "var data=JSON.parse(block.textContent);var rows=data.events;var shown=rows;var page=0;"
     "var size=200;\n"
-    "var body=document.querySelector('#ev-table tbody');var info=document.getElementById('ev-page');\n"
+    "var body=document.querySelector('#ev-table tbody');var "
+    "info=document.getElementById('ev-page');\n"
     "function field(r,name){for(var i=0;i<r[5].length;i++)if(r[5][i][0]===name)return r[5][i][1];"
     "return '';}\n"
     "function rowText(r){return JSON.stringify(r).toLowerCase();}\n"
@@ -56,7 +57,8 @@ static const char report_script[] =
     "tr.appendChild(el('td',field(r,'Computer')));tr.appendChild(el('td',field(r,'IpAddress')));\n"
     "tr.appendChild(el('td',data.inputs[r[3]]+(r[2]==='host'?' record ':' frame ')+r[4]));\n"
     "var f=el('td',undefined,'v');r[5].concat(r[6]).forEach(function(p){"
-    "f.appendChild(el('b',p[0]+'='));f.appendChild(document.createTextNode(visible(p[1])+'  '));});\n"
+    "f.appendChild(el('b',p[0]+'='));f.appendChild(document.createTextNode(visible(p[1])+'  "
+    "'));});\n"
     "tr.appendChild(f);body.appendChild(tr);});\n"
     "var pages=Math.max(1,Math.ceil(shown.length/size));info.textContent='page '+(page+1)+' of '"
     "+pages+', '+shown.length+' events';}\n"
@@ -84,8 +86,8 @@ static void write_json_value_max(FILE *out, const char *s)
         cut--;
     }
     char buf[REPORT_EVENT_VALUE_MAX + 64];
-    int n = snprintf(buf, sizeof(buf), "%.*s \xe2\x80\xa6 (%zu more bytes)", (int)cut, s,
-                     len - cut);
+    int n =
+        snprintf(buf, sizeof(buf), "%.*s \xe2\x80\xa6 (%zu more bytes)", (int)cut, s, len - cut);
     html_write_json_string(out, n > 0 ? buf : "");
 }
 
@@ -144,8 +146,9 @@ static void write_json_event(const struct report *rep, const struct event *ev, F
 
 static void write_events_note(const struct report *rep, FILE *out)
 {
-    fprintf(out, "<p class=\"note\" id=\"events-note\">%u of %llu events embedded "
-                 "(--report-max-events %u).",
+    fprintf(out,
+            "<p class=\"note\" id=\"events-note\">%u of %llu events embedded "
+            "(--report-max-events %u).",
             rep->embedded_count, (unsigned long long)rep->events_total, rep->embed_max);
     if (rep->embedded_skipped != 0) {
         fprintf(out, " Left out: %llu events from ", (unsigned long long)rep->embedded_skipped);

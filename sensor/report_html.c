@@ -9,8 +9,9 @@
 #include "html.h"
 
 /*
- * Colours: event kinds use the Okabe-Ito palette (distinguishable with the
- * common colour-vision deficiencies); alert levels run from blue to dark red.
+ * Colours: event kinds use the eight-colour Okabe-Ito palette, which was
+ * designed for readers with colour-vision deficiencies. Alert levels run from
+ * light blue (informational) to dark red (critical).
  */
 static const char report_css[] =
     ":root{--fg:#1b1f24;--muted:#57606a;--line:#d0d7de;--bg:#fff;--panel:#f6f8fa}\n"
@@ -22,17 +23,18 @@ static const char report_css[] =
     "h3{font-size:14px;margin:14px 0 6px}h4{font-size:13px;margin:12px 0 4px}\n"
     "nav{padding:6px 24px;border-bottom:1px solid var(--line);position:sticky;top:0;"
     "background:var(--bg);z-index:2}nav a{margin-right:16px;color:#0969da;text-decoration:none}\n"
-    "section{padding:14px 24px;border-bottom:1px solid var(--line)}\n"
+    "section{padding:14px 24px;border-bottom:1px solid var(--line);overflow-x:auto}\n"
     ".sub,.note{color:var(--muted)}.note{font-size:13px}\n"
     ".cards{display:flex;flex-wrap:wrap;gap:10px}"
     ".card{border:1px solid var(--line);border-radius:6px;padding:8px 12px;min-width:150px;"
-    "background:var(--bg)}.card b{display:block;font-size:20px}\n"
+    "background:var(--bg)}.card b{display:block;font-size:20px}.card .badge{min-width:0}"
+    ".card.wide{flex:1 1 280px;max-width:480px}\n"
     "table{border-collapse:collapse;font-size:13px}"
     "th,td{border:1px solid var(--line);padding:3px 7px;text-align:left;vertical-align:top}"
     "th{background:var(--panel);font-weight:600}td.n{text-align:right;"
     "font-variant-numeric:tabular-nums}\n"
     "td.v{font-family:ui-monospace,Menlo,Consolas,monospace;white-space:pre-wrap;"
-    "word-break:break-all;max-width:900px}\n"
+    "word-break:break-all;max-width:640px}td{overflow-wrap:anywhere}\n"
     ".local{color:var(--muted);font-size:12px;margin-left:6px}\n"
     ".chip{display:inline-block;border:1px solid var(--line);border-radius:10px;padding:0 7px;"
     "margin:1px 3px 1px 0;font-size:12px;background:var(--panel)}\n"
@@ -57,12 +59,13 @@ static const char report_css[] =
     "details.alert{border:1px solid var(--line);border-radius:6px;margin:6px 0;"
     "background:var(--bg)}details.alert>summary{padding:6px 10px;cursor:pointer}"
     "details.alert[open]>summary{border-bottom:1px solid var(--line);background:var(--panel)}"
-    "details.alert .body{padding:6px 12px 12px}details.alert:target{outline:2px solid #0969da}\n"
+    "details.alert .body{padding:6px 12px 12px}details.alert:target{outline:2px solid #0969da}"
+    "details.alert{scroll-margin-top:44px}\n"
     "table.ev{margin:2px 0 12px}.evhead{font-weight:600;margin-top:8px}\n"
     ".cols{display:flex;flex-wrap:wrap;gap:8px 32px;align-items:flex-start}"
     ".cols .note{max-width:380px}\n"
-    ".matrix td.c{text-align:center;min-width:44px}.matrix th.t{writing-mode:vertical-rl;"
-    "transform:rotate(180deg);white-space:nowrap}\n"
+    ".matrix td.c{text-align:center;min-width:44px}.matrix th.t{max-width:130px;"
+    "font-weight:600}.matrix th.t .note{font-weight:400;font-size:11px}\n"
     ".skip td:first-child{font-family:ui-monospace,Menlo,Consolas,monospace}\n"
     "#ev-controls{margin:6px 0}#ev-controls input{width:320px;padding:3px 6px}"
     "#ev-controls button{margin-left:6px}\n";
@@ -99,15 +102,16 @@ static void write_duration(FILE *out, int64_t us)
 static void render_cards(const struct report *rep, FILE *out)
 {
     fputs("<div class=\"cards\">", out);
-    fprintf(out, "<div class=\"card\" id=\"total-events\">Events<b>%llu</b>wire %llu \xc2\xb7 host %llu"
-                 " \xc2\xb7 linked %llu</div>",
+    fprintf(out,
+            "<div class=\"card\" id=\"total-events\">Events<b>%llu</b>wire %llu \xc2\xb7 host %llu"
+            " \xc2\xb7 linked %llu</div>",
             (unsigned long long)rep->events_total, (unsigned long long)rep->events_by_origin[0],
             (unsigned long long)rep->events_by_origin[1], (unsigned long long)rep->events_linked);
     fprintf(out, "<div class=\"card\" id=\"total-alerts\">Alerts<b>%llu</b>",
             (unsigned long long)rep->alerts_total);
     for (int level = REPORT_LEVEL_UNKNOWN; level >= 0; level--) {
         uint64_t n = rep->alerts_by_level[level];
-        if (n != 0 || level != REPORT_LEVEL_UNKNOWN) {
+        if (n != 0) {
             fprintf(out, "<span class=\"badge lv-%s\">%s %llu</span> ",
                     report_level_name((enum report_level)level),
                     report_level_name((enum report_level)level), (unsigned long long)n);
@@ -119,7 +123,7 @@ static void render_cards(const struct report *rep, FILE *out)
             (unsigned long long)ctr_value("flow.created"));
     fprintf(out, "<div class=\"card\">Hosts (Computer)<b>%u</b>source addresses %u</div>",
             rep->host_count, rep->source_count);
-    fputs("<div class=\"card\">Time span<b>", out);
+    fputs("<div class=\"card wide\">Time span<b>", out);
     if (rep->events_total == 0) {
         fputs("none</b>no events", out);
     } else {
@@ -151,6 +155,9 @@ static void render_inputs(const struct report *rep, FILE *out)
     fputs("</table>\n", out);
 }
 
+/* EventIDs listed in the summary before the rest are folded away. */
+#define EVENT_ID_ROWS_SHOWN 8
+
 static int compare_event_id_count(const void *a, const void *b)
 {
     const struct report_event_id_count *x = a;
@@ -170,24 +177,38 @@ static void render_event_ids(const struct report *rep, FILE *out)
           "<th>Events</th></tr>",
           out);
     for (uint32_t i = 0; i < rep->event_id_count; i++) {
+        if (i == EVENT_ID_ROWS_SHOWN) {
+            /* The rest go in a second table that opens on demand. */
+            fprintf(out, "</table><details><summary>%u more EventIDs</summary><table>",
+                    rep->event_id_count - i);
+        }
         fprintf(out, "<tr><td class=\"n\">%u</td><td>%s</td><td class=\"n\">%llu</td></tr>",
                 sorted[i].event_id, report_event_id_title(sorted[i].event_id),
                 (unsigned long long)sorted[i].count);
     }
     if (rep->events_other_ids != 0) {
-        fprintf(out, "<tr><td></td><td>EventIDs past the first %d distinct</td>"
-                     "<td class=\"n\">%llu</td></tr>",
+        fprintf(out,
+                "<tr><td></td><td>EventIDs past the first %d distinct</td>"
+                "<td class=\"n\">%llu</td></tr>",
                 REPORT_EVENT_IDS_MAX, (unsigned long long)rep->events_other_ids);
     }
-    fputs("</table>\n", out);
+    fputs(rep->event_id_count > EVENT_ID_ROWS_SHOWN ? "</table></details>\n" : "</table>\n", out);
 }
 
-/* Returns true for counter names that count traffic or records not fully analysed. */
+/*
+ * Returns true for counter names that count traffic or records not fully
+ * analysed, judged by words in the name. The words cover the counters the
+ * modules define: encrypted or compressed SMB, sealed RPC, truncated, cut or
+ * snapped data, gaps, evictions, drops, full buffers, limits, malformed or
+ * unknown input, and failed allocations.
+ */
 static bool counter_is_skip(const char *name)
 {
     static const char *const words[] = {
-        "encrypt", "sealed", "truncat", "evict", "drop", "skip", "malformed", "gap",
-        "overflow", "forced", "error", "unsupported", "limit", "lost", "unparsed", "invalid",
+        "encrypt",     "compressed", "sealed",  "truncat", "_cut",       "snapped",   "gap",
+        "evict",       "drop",       "skip",    "full",    "limit",      "capped",    "overflow",
+        "forced",      "malformed",  "invalid", "unknown", "unreadable", "unmatched", "orphan",
+        "unsupported", "unparsed",   "lost",    "error",   "nomem",
     };
     for (size_t i = 0; i < WA_ARRAY_LEN(words); i++) {
         if (strstr(name, words[i]) != NULL) {
@@ -285,11 +306,11 @@ static void render_header(const struct report *rep, FILE *out)
     fputs("<section id=\"summary\"><h2>Summary</h2>", out);
     render_cards(rep, out);
     fputs("<div class=\"cols\"><div>", out);
-    render_inputs(rep, out);
+    render_counters(out);
     fputs("</div><div>", out);
     render_event_ids(rep, out);
     fputs("</div><div>", out);
-    render_counters(out);
+    render_inputs(rep, out);
     fputs("</div></div></section>\n", out);
 }
 

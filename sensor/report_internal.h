@@ -24,7 +24,7 @@ enum report_kind {
     REPORT_KIND_COUNT
 };
 
-/* Sigma rule levels in rising order; UNKNOWN is for a level the rule did not set or misspelt. */
+/* Sigma rule levels in rising order. UNKNOWN is for a level the rule did not set or misspelt. */
 enum report_level {
     REPORT_LEVEL_INFORMATIONAL = 0,
     REPORT_LEVEL_LOW,
@@ -64,7 +64,7 @@ enum report_level {
 struct report_strmap {
     char **keys;
     uint32_t *values;
-    uint32_t cap;   /* power of two, or 0 before the first insert */
+    uint32_t cap; /* power of two, or 0 before the first insert */
     uint32_t count;
 };
 
@@ -78,7 +78,7 @@ struct report_host {
 };
 
 struct report_source_host {
-    uint32_t host;   /* index into report.hosts */
+    uint32_t host; /* index into report.hosts */
     uint64_t events;
 };
 
@@ -103,15 +103,15 @@ struct report_evidence {
 };
 
 struct report_alert {
-    json_t *json;           /* one reference held */
+    json_t *json; /* one reference held */
     enum report_level level;
-    int64_t first_us;       /* INT64_MIN when the alert carried no readable time */
+    int64_t first_us; /* INT64_MIN when the alert carried no readable time */
     int64_t last_us;
     uint32_t hosts[REPORT_ALERT_HOSTS_MAX];
     uint32_t host_count;
     struct report_evidence *evidence;
     uint32_t evidence_count;
-    uint32_t refs_total;    /* references in the alert, shown or not */
+    uint32_t refs_total; /* references in the alert, shown or not */
 };
 
 struct report_event_id_count {
@@ -122,13 +122,13 @@ struct report_event_id_count {
 struct report_input {
     char *path;
     char *kind;
-    uint64_t size_bytes;    /* 0 when unknown (live input, unreadable file) */
+    uint64_t size_bytes; /* 0 when unknown (live input, unreadable file) */
 };
 
 /* An ATT&CK technique tag ("attack.t1021.002") and the tactic tags first seen with it. */
 struct report_technique {
     char *tag;
-    char *tactics;          /* "lateral_movement execution", or "" */
+    char *tactics; /* "lateral_movement execution", or "" */
 };
 
 /* Matrix cell: alerts of one host under one technique tag. */
@@ -137,16 +137,40 @@ struct report_cell {
     enum report_level max_level;
 };
 
-/* Half of the recent-event buffer: events in arrival order and their lookup keys. */
+/*
+ * Key of a contributing event as alerts name it: input, frame or record, and
+ * EventID. NOTE: one frame can yield two events with the same EventID (a
+ * rebuilt 5145 and its synthetic twin), and a reference to them resolves to
+ * only one of the two.
+ */
+struct report_event_key {
+    uint32_t input_id; /* number of the input name in report.input_ids */
+    uint32_t event_id;
+    uint64_t record;
+};
+
+/* A recent event flattened into a reusable buffer: "name\0value\0" pairs, EventData first. */
+struct report_recent_event {
+    struct report_event_key key;
+    int64_t time_us;
+    enum event_origin origin;
+    const char *input; /* borrowed like event.input */
+    uint32_t field_count[2];
+    char *text;
+    uint32_t text_len;
+    uint32_t text_cap;
+};
+
+/* Half of the recent-event buffer: events in arrival order and a hash index of their keys. */
 struct report_recent_half {
-    struct event *events[REPORT_RECENT_EVENTS / 2];
+    struct report_recent_event events[REPORT_RECENT_EVENTS / 2];
     uint32_t count;
-    struct report_strmap index;
+    uint32_t index[REPORT_RECENT_EVENTS]; /* slot number + 1, 0 for empty; linear probing */
 };
 
 struct report {
     char *path;
-    uint32_t embed_max;           /* wa_opts.report_max_events at creation */
+    uint32_t embed_max; /* wa_opts.report_max_events at creation */
 
     struct report_input *inputs;
     uint32_t input_count;
@@ -155,11 +179,11 @@ struct report {
     uint64_t events_total;
     uint64_t events_by_origin[2];
     uint64_t events_linked;
-    int64_t first_us;             /* INT64_MAX before the first event */
-    int64_t last_us;              /* INT64_MIN before the first event */
+    int64_t first_us; /* INT64_MAX before the first event */
+    int64_t last_us;  /* INT64_MIN before the first event */
     struct report_event_id_count event_ids[REPORT_EVENT_IDS_MAX];
     uint32_t event_id_count;
-    uint64_t events_other_ids;    /* events whose EventID did not fit the table */
+    uint64_t events_other_ids; /* events whose EventID did not fit the table */
     uint64_t alerts_total;
     uint64_t alerts_by_level[REPORT_LEVEL_COUNT];
 
@@ -167,25 +191,26 @@ struct report {
     bool timeline_started;
     int64_t origin_us;
     int64_t width_us;
+    uint64_t events_untimed; /* events left off the timeline for an implausible time */
 
-    struct report_host *hosts;    /* the last slot, once used, is "other hosts" */
+    struct report_host *hosts; /* the last slot, once used, is "other hosts" */
     uint32_t host_count;
     uint32_t host_cap;
-    uint32_t other_hosts_index;   /* UINT32_MAX until hosts overflow */
-    uint64_t events_folded;       /* events counted under "other hosts" */
+    uint32_t other_hosts_index; /* UINT32_MAX until hosts overflow */
+    uint64_t events_folded;     /* events counted under "other hosts" */
     struct report_strmap host_index;
 
     struct report_source *sources;
     uint32_t source_count;
     uint32_t source_cap;
-    uint64_t sources_dropped;     /* events whose source did not fit the table */
+    uint64_t sources_dropped; /* events whose source did not fit the table */
     struct report_strmap source_index;
 
     struct report_technique techniques[REPORT_TECHNIQUES_MAX];
     uint32_t technique_count;
     uint64_t technique_tags_dropped;
     struct report_strmap technique_index;
-    struct report_strmap cell_index;   /* "host/technique" to index in cells */
+    struct report_strmap cell_index; /* "host/technique" to index in cells */
     struct report_cell *cells;
     uint32_t cell_count;
     uint32_t cell_cap;
@@ -197,7 +222,7 @@ struct report {
     uint64_t embedded_skipped;
     int64_t first_skipped_us;
     struct report_strmap embedded_index;
-    struct report_strmap input_ids;   /* input name to the number used in event keys */
+    struct report_strmap input_ids; /* input name to the number used in event keys */
 
     /* Recent events past the embedding cap, in two halves that take turns. */
     struct report_recent_half recent[2];
@@ -208,7 +233,7 @@ struct report {
     uint32_t alert_cap;
     uint64_t alerts_skipped;
     uint32_t evidence_copies;
-    uint64_t evidence_missing;    /* references whose event was no longer kept */
+    uint64_t evidence_missing; /* references whose event was no longer kept */
 };
 
 /* report_data.c: the string map. */
@@ -229,8 +254,23 @@ void report_collect_event(struct report *rep, const struct event *ev);
 uint32_t report_host_index(struct report *rep, const char *name);
 bool report_input_id(const struct report *rep, const char *input, uint32_t *id);
 bool report_event_key(struct report *rep, const char *input, bool add_input, uint64_t record,
-                      uint32_t event_id, char *key, size_t key_size);
-const struct event *report_find_event(const struct report *rep, const char *key, bool *embedded);
+                      uint32_t event_id, struct report_event_key *key);
+const struct event *report_find_embedded(const struct report *rep,
+                                         const struct report_event_key *key);
+
+/* report_recent.c: the recent events past the embedding cap. */
+void report_recent_add(struct report *rep, const struct report_event_key *key,
+                       const struct event *ev);
+const struct report_recent_event *report_recent_find(const struct report *rep,
+                                                     const struct report_event_key *key);
+/* Returns the EventData value of name in a recent event, or NULL. */
+const char *report_recent_field(const struct report_recent_event *slot, const char *name);
+/*
+ * Returns a new event with the recent event's fields, or NULL when out of
+ * memory. Every value comes back as text: the numeric flag is not kept.
+ */
+struct event *report_recent_rebuild(const struct report_recent_event *slot);
+void report_recent_free(struct report *rep);
 void report_data_free(struct report *rep);
 
 /* report_alert_data.c: collection of alerts, their evidence and the matrix cells. */

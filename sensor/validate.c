@@ -23,8 +23,10 @@ struct val_event {
     uint32_t event_id;
     enum event_origin origin;
     bool matched;
-    char *summary;     /* "Name=value ..." of the key fields, for the unmatched lists */
-    const char *input; /* borrowed; outlives the run */
+    bool dropped;               /* outside the span, or a wire event another capture also has */
+    uint64_t capture_signature; /* IpPort, SessionId and MessageId, equal in every copy */
+    char *summary;              /* "Name=value ..." of the key fields, for the unmatched lists */
+    const char *input;          /* borrowed; outlives the run */
     uint64_t record;
 };
 
@@ -35,6 +37,7 @@ struct validator {
     int64_t first_us[2]; /* per origin: earliest and latest event seen */
     int64_t last_us[2];
     uint64_t seen[2];
+    unsigned long wire_duplicates;
 };
 
 /* Per-EventID results. */
@@ -90,6 +93,21 @@ static char *summarize(const struct event *ev)
     return buf;
 }
 
+/* Hashes the facts that tell one SMB request from another (FNV-1a). */
+static uint64_t capture_signature(const struct event *ev)
+{
+    const char *parts[] = {event_field(ev, "IpPort"), event_get(ev, EVENT_WIRE, "SessionId"),
+                           event_get(ev, EVENT_WIRE, "MessageId")};
+    uint64_t h = 0xcbf29ce484222325ULL;
+    for (size_t i = 0; i < WA_ARRAY_LEN(parts); i++) {
+        for (const char *p = parts[i] != NULL ? parts[i] : ""; *p != '\0'; p++) {
+            h = (h ^ (unsigned char)*p) * 0x100000001b3ULL;
+        }
+        h = (h ^ 0x1f) * 0x100000001b3ULL;
+    }
+    return h;
+}
+
 void validator_add(struct validator *val, const struct event *ev)
 {
     int side = ev->origin == EVENT_ORIGIN_HOST ? 1 : 0;
@@ -114,6 +132,7 @@ void validator_add(struct validator *val, const struct event *ev)
         .time_us = ev->time_us,
         .event_id = ev->event_id,
         .origin = ev->origin,
+        .capture_signature = ev->origin == EVENT_ORIGIN_WIRE ? capture_signature(ev) : 0,
         .summary = summarize(ev),
         .input = ev->input,
         .record = ev->record,
@@ -143,8 +162,8 @@ static bool in_span(const struct val_event *e, int64_t from_us, int64_t to_us)
 }
 
 /*
- * Matches each host event of the run [begin, end) (one EventID and key hash,
- * sorted by time) with the earliest unmatched wire event within the skew.
+ * Matches each host event of run[0, n), which shares one EventID and key hash
+ * and is sorted by time, with the earliest unmatched wire event within the skew.
  */
 static void match_run(struct val_event *run, size_t n)
 {
@@ -174,26 +193,75 @@ static void match_run(struct val_event *run, size_t n)
     }
 }
 
-/* Removes events outside [from_us, to_us], sorts the rest and matches them. */
-static void match_all(struct validator *val, int64_t from_us, int64_t to_us)
+/*
+ * Marks wire events of run[0, n) that repeat one from another capture file:
+ * captures taken on both ends of a connection rebuild each request twice.
+ */
+static unsigned long mark_duplicates(struct val_event *run, size_t n)
+{
+    unsigned long count = 0;
+    for (size_t i = 0; i < n; i++) {
+        struct val_event *e = &run[i];
+        for (size_t j = 0; j < i && e->origin == EVENT_ORIGIN_WIRE; j++) {
+            const struct val_event *earlier = &run[j];
+            if (earlier->origin == EVENT_ORIGIN_WIRE && !earlier->dropped &&
+                earlier->capture_signature == e->capture_signature &&
+                e->time_us - earlier->time_us <= wa_opts.link_skew_us &&
+                strcmp(earlier->input != NULL ? earlier->input : "",
+                       e->input != NULL ? e->input : "") != 0) {
+                e->dropped = true;
+                count++;
+                break;
+            }
+        }
+    }
+    return count;
+}
+
+/* Frees and removes the events marked dropped, keeping the order of the rest. */
+static void remove_dropped(struct validator *val)
 {
     size_t kept = 0;
     for (size_t i = 0; i < val->count; i++) {
-        if (in_span(&val->events[i], from_us, to_us)) {
-            val->events[kept++] = val->events[i];
-        } else {
+        if (val->events[i].dropped) {
             free(val->events[i].summary);
+        } else {
+            val->events[kept++] = val->events[i];
         }
     }
     val->count = kept;
+}
+
+/* Returns the end of the run of events that starts at begin and shares its EventID and key. */
+static size_t run_end(const struct validator *val, size_t begin)
+{
+    size_t end = begin + 1;
+    while (end < val->count && val->events[end].event_id == val->events[begin].event_id &&
+           val->events[end].key.hash == val->events[begin].key.hash) {
+        end++;
+    }
+    return end;
+}
+
+/*
+ * Drops events outside [from_us, to_us] and wire events repeated by another
+ * capture, then matches the rest per EventID and key.
+ */
+static void match_all(struct validator *val, int64_t from_us, int64_t to_us)
+{
+    for (size_t i = 0; i < val->count; i++) {
+        val->events[i].dropped = !in_span(&val->events[i], from_us, to_us);
+    }
+    remove_dropped(val);
     qsort(val->events, val->count, sizeof(*val->events), compare_events);
-    size_t begin = 0;
-    while (begin < val->count) {
-        size_t end = begin + 1;
-        while (end < val->count && val->events[end].event_id == val->events[begin].event_id &&
-               val->events[end].key.hash == val->events[begin].key.hash) {
-            end++;
-        }
+    for (size_t begin = 0; begin < val->count;) {
+        size_t end = run_end(val, begin);
+        val->wire_duplicates += mark_duplicates(&val->events[begin], end - begin);
+        begin = end;
+    }
+    remove_dropped(val);
+    for (size_t begin = 0; begin < val->count;) {
+        size_t end = run_end(val, begin);
         match_run(&val->events[begin], end - begin);
         begin = end;
     }
@@ -246,9 +314,15 @@ static void write_text(const struct validator *val, FILE *out, const struct val_
 {
     char from[40];
     char to[40];
-    fprintf(out, "Time span compared: %s to %s (host and wire overlap, widened by %lld s)\n\n",
+    fprintf(out, "Time span compared: %s to %s (host and wire overlap, widened by %lld s)\n",
             event_format_time(from_us, from, sizeof(from)),
             event_format_time(to_us, to, sizeof(to)), (long long)(wa_opts.link_skew_us / 1000000));
+    if (val->wire_duplicates != 0) {
+        fprintf(out,
+                "Rebuilt events found in more than one capture are counted once (%lu copies).\n",
+                val->wire_duplicates);
+    }
+    fputc('\n', out);
     fprintf(out, "%-8s %8s %8s %8s %10s %10s %10s\n", "EventID", "host", "rebuilt", "matched",
             "host-only", "wire-only", "agreement");
     for (size_t i = 0; i < n; i++) {
@@ -301,9 +375,12 @@ static void write_json(const struct validator *val, FILE *out, const struct val_
 {
     char from[40];
     char to[40];
-    fprintf(out, "{\"span\":{\"first\":\"%s\",\"last\":\"%s\"},\"skew_s\":%lld,\"event_ids\":[",
+    fprintf(out,
+            "{\"span\":{\"first\":\"%s\",\"last\":\"%s\"},\"skew_s\":%lld,"
+            "\"wire_duplicates\":%lu,\"event_ids\":[",
             event_format_time(from_us, from, sizeof(from)),
-            event_format_time(to_us, to, sizeof(to)), (long long)(wa_opts.link_skew_us / 1000000));
+            event_format_time(to_us, to, sizeof(to)), (long long)(wa_opts.link_skew_us / 1000000),
+            val->wire_duplicates);
     for (size_t i = 0; i < n; i++) {
         const struct val_row *r = &rows[i];
         fprintf(out,

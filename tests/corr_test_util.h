@@ -27,8 +27,9 @@ static inline void alert_log_add(void *arg, json_t *alert)
     json_array_append(log->alerts, alert);
 }
 
-/* Writes yaml to a temporary file and loads it; errors go to err (may be NULL). */
-static inline unsigned load_yaml(struct corr_engine *engine, const char *yaml, char *err, size_t size)
+/* Writes yaml to a temporary file and loads it. Errors go to err when it is not NULL. */
+static inline unsigned load_yaml(struct corr_engine *engine, const char *yaml, char *err,
+                                 size_t size)
 {
     char path[] = "/tmp/wa-corr-test-XXXXXX.yml";
     int fd = mkstemps(path, 4);

@@ -62,6 +62,10 @@ header = bytearray(data)
 header[4096 + 2 * 65536 + 40] = 0x55           # chunk 2 header size no longer 128
 header[4096 + 3 * 65536 + 48:4096 + 3 * 65536 + 51] = b"\xff\xff\xff"  # chunk 3 free space
 open(out + "/bad-chunk-header.evtx", "wb").write(header)
+# A log that wrapped: chunks 3-9 (newer records) before chunks 0-2 (the oldest).
+chunks = [data[4096 + i * 65536:4096 + (i + 1) * 65536] for i in range(17)]
+open(out + "/wrapped.evtx", "wb").write(data[:4096] + b"".join(chunks[3:10] + chunks[0:3] +
+                                                                  chunks[10:]))
 PY
 
 # check_damaged FILE MIN_EVENTS PATTERN: exit 1, at least MIN_EVENTS events, a warning matching PATTERN.
@@ -92,5 +96,17 @@ check_damaged truncated.evtx 369 "truncated.evtx: chunk 4 at offset 0x41000: chu
 check_damaged flipped.evtx 850 "flipped.evtx: .*checksum mismatch"
 # libevtx alone rejects this file, but the repaired copy keeps every record.
 check_damaged bad-chunk-header.evtx 869 "bad-chunk-header.evtx: chunk 2 at offset 0x21000: chunk header is invalid"
+
+# A wrapped log is read from its oldest chunk on, so its events come out in time order.
+"$WIREAUDIT" -q --rules "$tmp/rules" --events "$tmp/events" "$tmp/wrapped.evtx" 2>"$tmp/err"
+order=$(python3 -c '
+import json, sys
+times = [json.loads(line)["TimeCreated"] for line in open(sys.argv[1])]
+print(len(times), "in-order" if times == sorted(times) else "out-of-order")' "$tmp/events")
+echo "TABLE wrapped.evtx $order"
+if [ "$order" != "869 in-order" ]; then
+    echo "FAIL wrapped.evtx: expected 869 events in time order, got $order"
+    failed=1
+fi
 
 exit $failed

@@ -26,6 +26,29 @@ fi
 tmp=$(mktemp -d) || exit 2
 trap 'rm -rf "$tmp"' EXIT INT TERM
 
+# Runs wireaudit on each capture and compares the events with one host log.
+measure() {
+    run=$1
+    log=$2
+    shift 2
+    events=""
+    n=0
+    for capture in "$@"; do
+        n=$((n + 1))
+        "$WIREAUDIT" --events "$tmp/$run.$n.jsonl" "$capture" >/dev/null 2>"$tmp/stderr"
+        if [ $? -gt 1 ]; then
+            echo "FAIL $run: wireaudit failed on $capture"
+            cat "$tmp/stderr"
+            exit 1
+        fi
+        events="$events $tmp/$run.$n.jsonl"
+    done
+    span=$(capinfos -T -r -S -a -e "$@" 2>/dev/null |
+        awk -F'\t' 'NR == 1 || $2 < s { s = $2 } NR == 1 || $3 > e { e = $3 } END { print s, e }')
+    # shellcheck disable=SC2086
+    python3 tests/smb_fidelity.py "$run" "$log" $span $events | tee -a "$tmp/fidelity"
+}
+
 for log in "$CORPUS"/json/*.json; do
     base=$(basename "$log" .json)
     stamp=${base##*_}
@@ -37,24 +60,17 @@ for log in "$CORPUS"/json/*.json; do
         echo "SKIP $run: no capture for this host log"
         continue
     fi
-    events=""
-    n=0
-    for capture in $captures; do
-        n=$((n + 1))
-        "$WIREAUDIT" --events "$tmp/$run.$n.jsonl" "$capture" >/dev/null 2>"$tmp/stderr"
-        if [ $? -gt 1 ]; then
-            echo "FAIL $run: wireaudit failed on $capture"
-            cat "$tmp/stderr"
-            exit 1
-        fi
-        events="$events $tmp/$run.$n.jsonl"
-    done
     # shellcheck disable=SC2086
-    span=$(capinfos -T -r -S -a -e $captures 2>/dev/null |
-        awk -F'\t' 'NR == 1 || $2 < s { s = $2 } NR == 1 || $3 > e { e = $3 } END { print s, e }')
-    # shellcheck disable=SC2086
-    python3 tests/smb_fidelity.py "$run" "$log" $span $events | tee -a "$tmp/fidelity"
+    measure "$run" "$log" $captures
 done
+
+# The SMB1 eventlog-pipe capture and this EVTX log were recorded at the same moment.
+if command -v evtxexport >/dev/null 2>&1; then
+    measure DE_remote_eventlog_smb1 "$CORPUS/evtx/DE_suspicious_remote_eventlog_svc_access_5145.evtx" \
+        "$CORPUS/pcap/DE_byt3bl33d3r_remote_eventservice_crash.pcapng"
+else
+    echo "SKIP DE_remote_eventlog_smb1: evtxexport (libevtx-utils) is not installed"
+fi
 
 grep '^FIDELITY' "$tmp/fidelity" | awk -v min="$MIN_PCT" '
     { split($5, part, "/"); matched += part[1]; total += part[2] }

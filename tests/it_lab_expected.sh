@@ -7,7 +7,8 @@
 # differs or wireaudit fails, 77 when wireaudit runs but rebuilds no events
 # from any capture.
 #
-# With --update it rewrites the expected files from the current binary
+# With --update [CAPTURE...] it rewrites the expected files of the named
+# captures (all captures when none is named) from the current binary
 # instead. Review every changed line against what the lab's tools did
 # before keeping it: the expected files hold the right values, not
 # whatever the binary prints.
@@ -19,7 +20,11 @@ WIREAUDIT=${WIREAUDIT:-./wireaudit}
 PROJECT="/usr/bin/python3 scripts/lab/project-events.py"
 EXPECTED_DIR=tests/expected
 UPDATE=0
-[ "${1:-}" = "--update" ] && UPDATE=1
+if [ "${1:-}" = "--update" ]; then
+    UPDATE=1
+    shift
+fi
+ONLY=" $* "
 
 if [ ! -x "$WIREAUDIT" ]; then
     echo "$WIREAUDIT not found; build it with make (or set WIREAUDIT)"
@@ -56,6 +61,12 @@ mkdir -p "$EXPECTED_DIR"
 for pcap in pcaps/*.pcap; do
     [ -f "$pcap" ] || continue
     name=$(basename "$pcap" .pcap)
+    if [ $UPDATE -eq 1 ] && [ "$ONLY" != "  " ]; then
+        case $ONLY in
+        *" $name "*) ;;
+        *) continue ;;
+        esac
+    fi
     captures=$((captures + 1))
     names_option=""
     [ -f "pcaps/$name.names" ] && names_option="--names pcaps/$name.names"

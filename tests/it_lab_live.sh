@@ -29,6 +29,10 @@ done
 [ -x "$WIREAUDIT" ] || skip "$WIREAUDIT not found; build it with make"
 probe=wa-probe-$$
 ip netns add "$probe" 2>/dev/null || skip "cannot create network namespaces here (ip netns add failed)"
+if ! ip netns exec "$probe" true 2>/dev/null; then
+    ip netns del "$probe"
+    skip "cannot enter network namespaces here (ip netns exec failed)"
+fi
 ip netns del "$probe"
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/it_lab_live.XXXXXX") || exit 2
@@ -56,14 +60,14 @@ wait $lab_pid
 lab_status=$?
 sed 's/^/    /' "$work/lab.log"
 echo "wireaudit output:"
-sed 's/^/    /' $work/logs/watcher.log 2>/dev/null
+sed 's/^/    /' "$work/logs/watcher.log" 2>/dev/null
 
 check "lab exited with status 0 (got $lab_status)" [ $lab_status -eq 0 ]
 check "wireaudit stopped on SIGINT" sh -c "! grep -q 'still running 10 s after SIGINT' '$work/lab.log'"
 
 # wireaudit prints "IFACE: received N, dropped D, dropped by interface I" on exit.
 stats=$(grep -E ': received [0-9]+, dropped [0-9]+, dropped by interface [0-9]+' \
-    $work/logs/watcher.log 2>/dev/null | tail -n 1)
+    "$work/logs/watcher.log" 2>/dev/null | tail -n 1)
 check "wireaudit printed capture statistics" [ -n "$stats" ]
 dropped=$(printf '%s\n' "$stats" | sed -n 's/.*, dropped \([0-9]*\), dropped by interface \([0-9]*\).*/\1 \2/p')
 check "no packets dropped (dropped, dropped by interface: ${dropped:-none})" [ "$dropped" = "0 0" ]
@@ -80,8 +84,8 @@ for technique in $TECHNIQUES; do
 done
 
 # Prints the distinct lines of expected that actual lacks. Repeats are not
-# counted: in one live stream a correlation may group two techniques'
-# events into one alert where the separate captures raise two.
+# counted, because in one live stream a correlation may group two
+# techniques' events into one alert where the separate captures raise two.
 missing_lines() {
     sort -u "$1" >"$work/want"
     sort -u "$2" >"$work/have"

@@ -1,8 +1,8 @@
 #!/bin/sh
-# Compares wireaudit's DCE-RPC dissection with tshark's on every corpus capture:
-# bind interface UUIDs, bind_ack results and request opnums must agree for at
-# least 99.9% of PDUs over the corpus, and every svcctl service name and binary
-# path that tshark decodes must appear in wireaudit's RPC call events.
+# Compares wireaudit's DCE-RPC dissection with tshark's on every corpus capture.
+# Bind interface UUIDs, bind_ack results and request opnums must agree for at
+# least 99.9% of PDUs over the corpus. Every svcctl service name and binary
+# path that tshark decodes must also appear in wireaudit's RPC call events.
 # Prints one "AGREE <file> ..." line per capture and an "AGREE total" line.
 # WIREAUDIT names the binary to test (default ./wireaudit).
 cd "$(dirname "$0")/.." || exit 2

@@ -1,7 +1,7 @@
 #!/bin/sh
-# Runs wireaudit with the bundled patterns on corpus captures and logs, prints
-# which patterns fire on each input (TABLE lines), and checks that each
-# behavior's pattern fires where the corpus shows that behavior and that the
+# Runs wireaudit with the bundled patterns on corpus captures and logs and
+# prints which patterns fire on each input (TABLE lines). Checks that each
+# behavior's pattern fires where the corpus shows that behavior, and that the
 # benign protocol captures raise no alert.
 cd "$(dirname "$0")/.." || exit 2
 BIN=${WIREAUDIT:-./wireaudit}

@@ -54,27 +54,12 @@ render() {
     return $rc
 }
 
-# Runs wireaudit with --report, renders the page and checks it. Arguments after
-# the stage name go to check_dom.py up to "--", the rest to wireaudit.
-check_stage() {
+# Renders $work/NAME.html and checks it; the arguments after NAME go to check_dom.py.
+check_page() {
     name=$1
     shift
-    checks=""
-    while [ "$1" != "--" ]; do
-        checks="$checks $1"
-        shift
-    done
-    shift
+    checks="$*"
     page="$work/$name.html"
-    "$WIREAUDIT" --rules "$RULES" --report "$page" "$@" \
-        >"$work/$name.alerts" 2>"$work/$name.stderr"
-    rc=$?
-    if [ $rc -ge 2 ] || [ ! -s "$page" ]; then
-        echo "FAIL $name: wireaudit exited $rc without a report"
-        tail -n 5 "$work/$name.stderr"
-        failed=1
-        return
-    fi
     if ! render "$page" "$name"; then
         echo "FAIL $name: chromium failed"
         tail -n 5 "$work/$name.chromium.log"
@@ -90,6 +75,59 @@ check_stage() {
 page $(($(wc -c <"$page") / 1024)) KiB, \
 screenshot $(($(wc -c <"$work/$name.png") / 1024)) KiB, $(echo "$result" | head -n 1)"
     [ $status -eq 0 ] || failed=1
+}
+
+# Runs wireaudit with --report, then checks the page. Arguments after the stage
+# name go to check_dom.py up to "--", the rest to wireaudit.
+check_stage() {
+    name=$1
+    shift
+    checks=""
+    while [ "$1" != "--" ]; do
+        checks="$checks $1"
+        shift
+    done
+    shift
+    "$WIREAUDIT" --rules "$RULES" --report "$work/$name.html" "$@" \
+        >"$work/$name.alerts" 2>"$work/$name.stderr"
+    rc=$?
+    if [ $rc -ge 2 ] || [ ! -s "$work/$name.html" ]; then
+        echo "FAIL $name: wireaudit exited $rc without a report"
+        tail -n 5 "$work/$name.stderr"
+        failed=1
+        return
+    fi
+    # shellcheck disable=SC2086
+    check_page "$name" $checks
+}
+
+# Live capture on the loopback interface of a network namespace made for the
+# test: the crafted frames are sent there, SIGUSR1 must rewrite the report while
+# the capture runs, and SIGINT must write the final one.
+check_live() {
+    WIREAUDIT="$WIREAUDIT" RULES="$RULES" PYTHON="$PYTHON" work="$work" \
+        timeout 60 unshare -n sh -c '
+        ip link set lo up || exit 3
+        "$WIREAUDIT" -i lo --rules "$RULES" --report "$work/live.html" \
+            >"$work/live.alerts" 2>"$work/live.stderr" &
+        pid=$!
+        sleep 1
+        "$PYTHON" tests/report/send_frames.py lo "$work/hostile.pcap" || exit 4
+        sleep 1
+        kill -USR1 $pid
+        sleep 1
+        cp "$work/live.html" "$work/live-usr1.html" || exit 5
+        kill -INT $pid
+        wait $pid'
+    rc=$?
+    if [ $rc -ge 2 ] || [ ! -s "$work/live-usr1.html" ]; then
+        echo "FAIL live: exit $rc, or no report after SIGUSR1"
+        tail -n 5 "$work/live.stderr"
+        failed=1
+        return
+    fi
+    echo "live: SIGUSR1 wrote $(wc -c <"$work/live-usr1.html") bytes while capturing"
+    check_page live --alerts --text-file "$work/hostile.expect"
 }
 
 # The checker itself must notice a page that fetches: feed it one that does. The
@@ -135,10 +173,11 @@ if [ -f "$work/hostile.html" ] && grep -q "<script>alert" "$work/hostile.html"; 
     echo "FAIL hostile: a name reached the page source unescaped"
     failed=1
 fi
+check_live
 
 # A million events: the page embeds only --report-max-events of them and bins the
 # timeline, so it stays small and opens within seconds. The time limit is loose
-# so that a slow CI machine does not fail it; it catches a page that embeds everything.
+# so that a slow CI machine does not fail it. It catches a page that embeds everything.
 "$PYTHON" tests/report/gen_many_events.py 1000000 "$work/large-log.jsonl"
 check_stage large --alerts --max-ready-ms 30000 -- "$work/large-log.jsonl"
 rm -f "$work/large-log.jsonl"

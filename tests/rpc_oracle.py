@@ -7,8 +7,11 @@ Reads the bind events (EventID 65001) and RPC call events (5712) that
 wireaudit wrote with --events, runs tshark on the capture, and prints one
 line:
   AGREE <file> binds M/N acks M/N opnums M/N services M/N paths M/N pct P
-where M counts values found on both sides at the same frame and N the larger
-of the two totals. Exit status 0; the caller judges the percentage.
+where M counts values found on both sides under the same call id and N the
+larger of the two totals. Values are keyed by call id, not frame, because the
+transport layers and tshark may attribute a PDU that spans several segments
+or SMB messages to different frames. Exit status 0; the caller judges the
+percentage.
 """
 import collections
 import json
@@ -36,31 +39,31 @@ def split(value):
 
 
 def tshark_facts(capture):
-    """Returns Counters of (frame, value) for binds, acks and opnums, and of service names and paths."""
+    """Returns Counters of (call id, value) for binds, acks and opnums, and of service names and paths."""
     binds, acks, opnums = collections.Counter(), collections.Counter(), collections.Counter()
     names, paths = collections.Counter(), collections.Counter()
-    fields = ["frame.number", "dcerpc.pkt_type", "dcerpc.cn_bind_to_uuid",
+    fields = ["dcerpc.cn_call_id", "dcerpc.pkt_type", "dcerpc.cn_bind_to_uuid",
               "dcerpc.cn_ack_result", "dcerpc.opnum", "dcerpc.cn_flags.first_frag",
               "smb2.flags.response"]
     for row in tshark_rows(capture, fields, "dcerpc"):
         if len(row) < 7:
             continue
-        frame = row[0]
+        call_id = split(row[0])[0] if split(row[0]) else ""
         types, uuids, results = split(row[1]), split(row[2]), split(row[3])
         ops, firsts = split(row[4]), split(row[5])
         if "True" in split(row[6]) or "1" in split(row[6]):
             # tshark 4.0 also dissects the input buffer that some servers echo in an
-            # FSCTL_PIPE_TRANSCEIVE response as a request; no request is sent there.
+            # FSCTL_PIPE_TRANSCEIVE response as a request. No request is sent there.
             types = [t for t in types if t != "0"]
         if any(t in ("11", "14") for t in types):
-            binds.update((frame, u.lower()) for u in uuids)
+            binds.update((call_id, u.lower()) for u in uuids)
         if any(t in ("12", "15") for t in types):
-            acks.update((frame, r) for r in results)
+            acks.update((call_id, r) for r in results)
         # Requests: one opnum per first fragment (later fragments repeat it).
         request_count = sum(1 for t in types if t == "0")
         first_count = sum(1 for f in firsts if f in ("1", "True"))
         if request_count and ops:
-            opnums.update((frame, ops[0]) for _ in range(min(request_count, first_count)))
+            opnums.update((call_id, ops[0]) for _ in range(min(request_count, first_count)))
     svc_fields = ["frame.number", "svcctl.servicename", "svcctl.binarypathname"]
     for row in tshark_rows(capture, svc_fields, "svcctl.binarypathname && dcerpc.pkt_type == 0"):
         if len(row) >= 3:
@@ -79,18 +82,15 @@ def wireaudit_facts(events_path):
                 continue
             ev = json.loads(line)
             wire = ev.get("Wire", {})
-            frame = str(wire.get("Frame", ev.get("Source", {}).get("frame", "")))
+            call_id = str(wire.get("CallId", ""))
             if ev.get("EventID") == BIND_EVENT:
-                binds.update((frame, u) for u in ev.get("InterfaceUuid", "").split(",") if u)
-                ack_frame = str(wire.get("AckFrame", ""))
-                if ack_frame and ev.get("AckResult") not in (None, "", "nak"):
-                    acks.update((ack_frame, r) for r in ev["AckResult"].split(","))
+                binds.update((call_id, u) for u in ev.get("InterfaceUuid", "").split(",") if u)
+                if ev.get("AckResult") not in (None, "", "nak"):
+                    acks.update((call_id, r) for r in ev["AckResult"].split(","))
             elif ev.get("EventID") == CALL_EVENT:
                 if "OpNum" in ev:
-                    opnums[(frame, ev["OpNum"])] += 1
+                    opnums[(call_id, ev["OpNum"])] += 1
                 if ev.get("Operation") in ("RCreateServiceW", "RChangeServiceConfigW"):
-                    # tshark reports these at the last fragment, the event at the first,
-                    # so names and paths are compared without frames.
                     if "lpServiceName" in ev:
                         names[ev["lpServiceName"]] += 1
                     if "lpBinaryPathName" in ev:

@@ -6,7 +6,8 @@ Usage: smb_fidelity.py RUN HOST_LOG.json START END EVENTS.jsonl [EVENTS.jsonl ..
 START and END are the first and last packet times of the captures (seconds
 since 1970, as capinfos -S prints them).
 
-HOST_LOG is a Security-Datasets export (one JSON record per line). A host event
+HOST_LOG is a Security-Datasets export (one JSON record per line) or an .evtx
+file, read with evtxexport from libevtx-utils. A host event
 has a twin when a rebuilt event has the same EventID, Computer (compared
 case-insensitively on the first DNS label, so WORKSTATION6 equals
 WORKSTATION6.theshire.local), ShareName, RelativeTargetName and AccessMask, and
@@ -22,7 +23,10 @@ and one "UNMATCHED" line per observable host event without a twin.
 """
 import datetime
 import json
+import re
+import subprocess
 import sys
+import xml.etree.ElementTree as ET
 
 WINDOW_S = 3.0
 
@@ -55,7 +59,39 @@ def key(event_id, computer, share, target, mask):
             norm_target(target) if int(event_id) == 5145 else "", norm_mask(mask))
 
 
+def host_event(event_id, time_text, computer, data):
+    return {
+        "key": key(event_id, computer, data.get("ShareName"), data.get("RelativeTargetName"),
+                   data.get("AccessMask")),
+        "time": parse_time(time_text),
+        "client": data.get("IpAddress", ""),
+        "text": f'{event_id} {time_text} {computer} {data.get("ShareName")} '
+                f'{data.get("RelativeTargetName", "")} {data.get("AccessMask")} '
+                f'from {data.get("IpAddress")}',
+    }
+
+
+def load_evtx(path):
+    """Read 5140/5145 records from an EVTX file through evtxexport's XML output."""
+    out = subprocess.run(["evtxexport", "-f", "xml", path], capture_output=True, text=True,
+                         errors="replace").stdout
+    ns = "{http://schemas.microsoft.com/win/2004/08/events/event}"
+    events = []
+    for chunk in re.findall(r"<Event .*?</Event>", out, flags=re.S):
+        root = ET.fromstring(chunk)
+        event_id = root.findtext(f"{ns}System/{ns}EventID")
+        if event_id not in ("5140", "5145"):
+            continue
+        time_text = root.find(f"{ns}System/{ns}TimeCreated").get("SystemTime")
+        computer = root.findtext(f"{ns}System/{ns}Computer")
+        data = {d.get("Name"): d.text or "" for d in root.iter(f"{ns}Data")}
+        events.append(host_event(event_id, time_text, computer, data))
+    return events
+
+
 def load_host(path):
+    if path.endswith(".evtx"):
+        return load_evtx(path)
     events = []
     with open(path, encoding="utf-8", errors="replace") as f:
         for line in f:
@@ -68,15 +104,8 @@ def load_host(path):
                 continue
             if str(rec.get("EventID")) not in ("5140", "5145"):
                 continue
-            events.append({
-                "key": key(rec["EventID"], rec.get("Hostname"), rec.get("ShareName"),
-                           rec.get("RelativeTargetName"), rec.get("AccessMask")),
-                "time": parse_time(rec["@timestamp"]),
-                "client": rec.get("IpAddress", ""),
-                "text": f'{rec["EventID"]} {rec.get("@timestamp")} {rec.get("Hostname")} '
-                        f'{rec.get("ShareName")} {rec.get("RelativeTargetName", "")} '
-                        f'{rec.get("AccessMask")} from {rec.get("IpAddress")}',
-            })
+            events.append(host_event(str(rec["EventID"]), rec["@timestamp"],
+                                     rec.get("Hostname"), rec))
     return events
 
 

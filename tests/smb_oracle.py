@@ -19,45 +19,41 @@ import xml.etree.ElementTree as ET
 EXTRA_RULE = "created-file-write-data"
 
 
+FIELDS = ("smb2.msg_id", "smb2.flags.response", "smb2.tree", "smb2.filename", "smb.access_mask")
+
+
 def tshark_creates(capture):
-    """Yield (frame, msg_id, share, filename, access_mask) for every SMB2 CREATE request."""
+    """Yield (frame, element) for every SMB2 element of the frames that carry a CREATE request.
+
+    An element maps each name in FIELDS to its first value. PDML lists the
+    fields of a frame in order and each SMB2 header starts with smb2.cmd, so a
+    new element starts at every smb2.cmd field.
+    """
     cmd = ["tshark", "-r", capture, "-2", "-Y", "smb2.cmd == 5 && smb2.flags.response == 0",
            "-T", "pdml"]
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
     frame = None
     element = None
-    for event, node in ET.iterparse(proc.stdout, events=("start", "end")):
-        if event == "start" and node.tag == "packet":
-            frame = None
+    for event, node in ET.iterparse(proc.stdout, events=("end",)):
+        if node.tag == "packet":
+            if element is not None:
+                yield frame, element
             element = None
-        if event != "end" or node.tag != "field":
-            if event == "end" and node.tag == "packet":
-                if element is not None:
-                    yield finish(frame, element)
-                element = None
-                node.clear()
+            node.clear()
+            continue
+        if node.tag != "field":
             continue
         name = node.get("name")
         show = node.get("show")
         if name == "frame.number":
             frame = int(show)
-        elif name == "smb2.protocol_id":
-            # Fields of a header come after the fields nested inside it, so the element is
-            # complete only when the next header starts or the packet ends.
-            pass
         elif name == "smb2.cmd":
             if element is not None:
-                yield finish(frame, element)
+                yield frame, element
             element = {"cmd": int(show)}
-        elif element is not None and name not in element and name in (
-                "smb2.msg_id", "smb2.flags.response", "smb2.tree", "smb2.filename",
-                "smb.access_mask"):
+        elif element is not None and name in FIELDS and name not in element:
             element[name] = show
     proc.wait()
-
-
-def finish(frame, element):
-    return frame, element
 
 
 def share_of(tree):

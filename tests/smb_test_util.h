@@ -140,6 +140,81 @@ static inline void tb_set_le32(struct test_buf *b, size_t at, uint32_t v)
     tb_set_le16(b, at + 2, (uint16_t)(v >> 16));
 }
 
+/* Appends a DER element: tag, a definite length (short or two-byte long form), content. */
+static inline void tb_der(struct test_buf *b, uint8_t tag, const uint8_t *content, size_t len)
+{
+    tb_u8(b, tag);
+    if (len < 0x80) {
+        tb_u8(b, (uint8_t)len);
+    } else {
+        tb_u8(b, 0x82);
+        tb_u8(b, (uint8_t)(len >> 8));
+        tb_u8(b, (uint8_t)(len & 0xff));
+    }
+    tb_bytes(b, content, len);
+}
+
+/* Appends [tag] { GeneralString text }. */
+static inline void tb_der_krb_string(struct test_buf *b, uint8_t tag, const char *text)
+{
+    struct test_buf inner = {.len = 0};
+    tb_der(&inner, 0x1b, (const uint8_t *)text, strlen(text));
+    tb_der(b, tag, inner.data, inner.len);
+}
+
+/*
+ * Builds a GSS-API Kerberos token (RFC 4121 4.1) holding an AP-REQ whose
+ * ticket names realm and the service principal service/host; returns its length.
+ */
+static inline size_t test_krb_ap_req(uint8_t *out, const char *realm, const char *service,
+                                     const char *host)
+{
+    static const uint8_t krb5_oid[] = {0x06, 0x09, 0x2a, 0x86, 0x48, 0x86,
+                                       0xf7, 0x12, 0x01, 0x02, 0x02};
+    static const uint8_t int5[] = {0x02, 0x01, 0x05};
+    static const uint8_t int2[] = {0x02, 0x01, 0x02};
+    static const uint8_t int14[] = {0x02, 0x01, 0x0e};
+    struct test_buf names = {.len = 0};
+    struct test_buf principal = {.len = 0};
+    struct test_buf sname = {.len = 0};
+    struct test_buf ticket = {.len = 0};
+    struct test_buf seq = {.len = 0};
+    struct test_buf whole = {.len = 0};
+
+    tb_der(&names, 0x1b, (const uint8_t *)service, strlen(service));
+    tb_der(&names, 0x1b, (const uint8_t *)host, strlen(host));
+    tb_der(&principal, 0xa0, int2, sizeof(int2));
+    struct test_buf list = {.len = 0};
+    tb_der(&list, 0x30, names.data, names.len);
+    tb_der(&principal, 0xa1, list.data, list.len);
+    tb_der(&sname, 0x30, principal.data, principal.len);
+
+    struct test_buf fields = {.len = 0};
+    tb_der(&fields, 0xa0, int5, sizeof(int5));
+    tb_der_krb_string(&fields, 0xa1, realm);
+    tb_der(&fields, 0xa2, sname.data, sname.len);
+    struct test_buf body = {.len = 0};
+    tb_der(&body, 0x30, fields.data, fields.len);
+    tb_der(&ticket, 0x61, body.data, body.len);
+
+    struct test_buf ap_fields = {.len = 0};
+    tb_der(&ap_fields, 0xa0, int5, sizeof(int5));
+    tb_der(&ap_fields, 0xa1, int14, sizeof(int14));
+    tb_der(&ap_fields, 0xa3, ticket.data, ticket.len);
+    tb_der(&seq, 0x30, ap_fields.data, ap_fields.len);
+    struct test_buf ap_req = {.len = 0};
+    tb_der(&ap_req, 0x6e, seq.data, seq.len);
+
+    struct test_buf gss = {.len = 0};
+    tb_bytes(&gss, krb5_oid, sizeof(krb5_oid));
+    tb_u8(&gss, 0x01); /* TOK_ID KRB_AP_REQ */
+    tb_u8(&gss, 0x00);
+    tb_bytes(&gss, ap_req.data, ap_req.len);
+    tb_der(&whole, 0x60, gss.data, gss.len);
+    memcpy(out, whole.data, whole.len);
+    return whole.len;
+}
+
 /*
  * Builds an NTLMSSP AUTHENTICATE (MS-NLMP 2.2.1.3) with Unicode names and an
  * NT response of nt_len bytes; returns its length in out.

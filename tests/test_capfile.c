@@ -284,7 +284,7 @@ static void test_capfile_pcapng_invalid_length_is_fatal(void **state)
     fclose(f);
 }
 
-/* Every prefix of a valid file reads without crashing, and cuts inside a packet say so. */
+/* Every prefix of a valid file reads without crashing, and errors name the file and offset. */
 static void test_capfile_pcapng_truncation_sweep(void **state)
 {
     (void)state;

@@ -8,7 +8,7 @@
 
 #include "corr_test_util.h"
 
-/* A failed logon (4625) base rule and one correlation over it, written after it. */
+/* Returns the failed_logon (4625) and success_logon (4624) rules followed by correlation. */
 static char *rules_with(const char *correlation)
 {
     static char yaml[4096];
@@ -63,22 +63,21 @@ static void test_corr_event_count_slides_across_bucket_edge(void **state)
     assert_string_equal(alert_string(&log, 0, "first"), "2020-09-22T10:08:10.000000Z");
     assert_string_equal(alert_string(&log, 0, "last"), "2020-09-22T10:11:00.000000Z");
     assert_int_equal(json_integer_value(json_object_get(a, "count")), 5);
-    assert_string_equal(json_string_value(json_object_get(json_object_get(a, "group"),
-                                                          "TargetUserName")),
-                        "bob");
+    assert_string_equal(
+        json_string_value(json_object_get(json_object_get(a, "group"), "TargetUserName")), "bob");
     assert_int_equal(json_array_size(json_object_get(a, "events")), 5);
     assert_string_equal(json_string_value(json_array_get(json_object_get(a, "tags"), 0)),
                         "attack.t1110");
     engine_done(engine, &log);
 }
 
-static void test_corr_event_count_span_longer_than_timespan_never_counts(void **state)
+static void test_corr_event_count_ignores_longer_span(void **state)
 {
     (void)state;
     struct alert_log log;
     struct corr_engine *engine = engine_with(rules_with(count_5_in_10m), &log);
     assert_non_null(engine);
-    /* Five events over 10 minutes and 1 second: no 10-minute span holds all five. */
+    /* Five events over 10 minutes and 1 second: no 10-minute span contains all five. */
     feed(engine, failed(at(10, 0, 0), "bob"));
     feed(engine, failed(at(10, 3, 0), "bob"));
     feed(engine, failed(at(10, 6, 0), "bob"));
@@ -121,7 +120,7 @@ static void test_corr_event_count_groups_by_field(void **state)
     engine_done(engine, &log);
 }
 
-static void test_corr_event_count_alerts_again_with_fresh_events(void **state)
+static void test_corr_event_count_realerts_on_fresh_events(void **state)
 {
     (void)state;
     struct alert_log log;
@@ -231,7 +230,7 @@ static void test_corr_temporal_ordered_enforces_order(void **state)
     engine_done(engine, &log);
 }
 
-static void test_corr_base_rules_silent_unless_generate(void **state)
+static void test_corr_base_rules_silent_without_generate(void **state)
 {
     (void)state;
     struct alert_log log;
@@ -251,7 +250,7 @@ static void test_corr_base_rules_silent_unless_generate(void **state)
     engine_done(engine, &log);
 }
 
-static void test_corr_upper_bound_decided_when_window_ends(void **state)
+static void test_corr_upper_bound_waits_for_window_end(void **state)
 {
     (void)state;
     struct alert_log log;
@@ -270,7 +269,7 @@ static void test_corr_upper_bound_decided_when_window_ends(void **state)
     engine_done(engine, &log);
 }
 
-static void test_corr_late_event_within_tolerance_counts(void **state)
+static void test_corr_late_event_within_tolerance(void **state)
 {
     (void)state;
     struct alert_log log;
@@ -355,18 +354,18 @@ int main(void)
     wa_options_defaults();
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_corr_event_count_slides_across_bucket_edge),
-        cmocka_unit_test(test_corr_event_count_span_longer_than_timespan_never_counts),
+        cmocka_unit_test(test_corr_event_count_ignores_longer_span),
         cmocka_unit_test(test_corr_event_count_exact_timespan_counts),
         cmocka_unit_test(test_corr_event_count_groups_by_field),
-        cmocka_unit_test(test_corr_event_count_alerts_again_with_fresh_events),
+        cmocka_unit_test(test_corr_event_count_realerts_on_fresh_events),
         cmocka_unit_test(test_corr_event_count_twin_counted_once),
         cmocka_unit_test(test_corr_value_count_distinct_values),
         cmocka_unit_test(test_corr_temporal_any_order),
         cmocka_unit_test(test_corr_temporal_outside_timespan_silent),
         cmocka_unit_test(test_corr_temporal_ordered_enforces_order),
-        cmocka_unit_test(test_corr_base_rules_silent_unless_generate),
-        cmocka_unit_test(test_corr_upper_bound_decided_when_window_ends),
-        cmocka_unit_test(test_corr_late_event_within_tolerance_counts),
+        cmocka_unit_test(test_corr_base_rules_silent_without_generate),
+        cmocka_unit_test(test_corr_upper_bound_waits_for_window_end),
+        cmocka_unit_test(test_corr_late_event_within_tolerance),
         cmocka_unit_test(test_corr_group_cap_evicts_and_counts),
         cmocka_unit_test(test_corr_chained_correlation),
         cmocka_unit_test(test_corr_aliases_join_different_fields),

@@ -61,9 +61,10 @@ static struct fixture *fixture_new(const char *pipe)
         .conn = &f->conn,
         .pipe = pipe,
         .share = pipe != NULL ? "\\\\*\\IPC$" : NULL,
-        .user = "alice",
-        .domain = "CORP",
-        .computer = "SRV1",
+        /* Over TCP the transport knows no names: they come from the RPC auth trailer. */
+        .user = pipe != NULL ? "alice" : NULL,
+        .domain = pipe != NULL ? "CORP" : NULL,
+        .computer = pipe != NULL ? "SRV1" : NULL,
         .logon_id = 0x3e7,
     };
     f->st = dcerpc_stream_new(&ep);
@@ -132,8 +133,8 @@ static void put32(uint8_t *p, uint32_t v, bool big_endian)
 static void put_uuid(uint8_t *p, const char *text, bool big_endian)
 {
     unsigned int d1, d2, d3, b[8];
-    sscanf(text, "%8x-%4x-%4x-%2x%2x-%2x%2x%2x%2x%2x%2x", &d1, &d2, &d3, &b[0], &b[1], &b[2],
-           &b[3], &b[4], &b[5], &b[6], &b[7]);
+    sscanf(text, "%8x-%4x-%4x-%2x%2x-%2x%2x%2x%2x%2x%2x", &d1, &d2, &d3, &b[0], &b[1], &b[2], &b[3],
+           &b[4], &b[5], &b[6], &b[7]);
     put32(p, d1, big_endian);
     put16(p + 4, (uint16_t)d2, big_endian);
     put16(p + 6, (uint16_t)d3, big_endian);
@@ -210,10 +211,15 @@ static size_t build_bind_ack(uint8_t *p, uint8_t ptype, uint32_t call_id, const 
     for (size_t i = 0; i < count; i++) {
         put16(p + off, results[i], false);
         put16(p + off + 2, 0, false);
-        put_uuid(p + off + 4, results[i] == 0 ? (ndr64 ? NDR64_UUID : NDR_UUID)
-                                              : "00000000-0000-0000-0000-000000000000",
+        put_uuid(p + off + 4,
+                 results[i] == 0 ? (ndr64 ? NDR64_UUID : NDR_UUID)
+                                 : "00000000-0000-0000-0000-000000000000",
                  false);
-        put32(p + off + 20, results[i] == 0 ? (ndr64 ? 1u : 2u) : 0u, false);
+        uint32_t syntax_version = 0;
+        if (results[i] == 0) {
+            syntax_version = ndr64 ? 1 : 2;
+        }
+        put32(p + off + 20, syntax_version, false);
         off += 24;
     }
     put_header(p, ptype, 0x03, (uint16_t)off, 0, call_id, false);
@@ -271,6 +277,80 @@ static size_t build_fault(uint8_t *p, uint32_t call_id, uint32_t status)
     return 32;
 }
 
+/*
+ * Appends an NTLM sec_trailer and auth_value to a PDU of len bytes and fixes
+ * its frag_length and auth_length. Returns the new length.
+ */
+static size_t append_auth(uint8_t *p, size_t len, const uint8_t *auth, size_t auth_len)
+{
+    p[len] = 10; /* RPC_C_AUTHN_WINNT */
+    p[len + 1] = 6;
+    p[len + 2] = 0;
+    p[len + 3] = 0;
+    put32(p + len + 4, 0, false);
+    memcpy(p + len + DCERPC_SEC_TRAILER_LEN, auth, auth_len);
+    size_t total = len + DCERPC_SEC_TRAILER_LEN + auth_len;
+    put16(p + 8, (uint16_t)total, false);
+    put16(p + 10, (uint16_t)auth_len, false);
+    return total;
+}
+
+/* Writes ASCII text as UTF-16LE; returns the byte count. */
+static size_t put_utf16(uint8_t *p, const char *text)
+{
+    size_t n = strlen(text);
+    for (size_t i = 0; i < n; i++) {
+        put16(p + 2 * i, (uint8_t)text[i], false);
+    }
+    return 2 * n;
+}
+
+/* NTLMSSP AUTHENTICATE for CORP2\bob from WS9, Unicode, with empty responses. */
+static size_t ntlm_authenticate(uint8_t *p)
+{
+    memset(p, 0, 64);
+    memcpy(p, "NTLMSSP", 8);
+    put32(p + 8, 3, false);
+    size_t off = 64;
+    static const struct {
+        size_t field;
+        const char *text;
+    } names[] = {{28, "CORP2"}, {36, "bob"}, {44, "WS9"}};
+    for (size_t i = 0; i < 3; i++) {
+        size_t len = put_utf16(p + off, names[i].text);
+        put16(p + names[i].field, (uint16_t)len, false);
+        put16(p + names[i].field + 2, (uint16_t)len, false);
+        put32(p + names[i].field + 4, (uint32_t)off, false);
+        off += len;
+    }
+    put32(p + 12 + 4, 64, false); /* empty LM and NT responses point at the payload */
+    put32(p + 20 + 4, 64, false);
+    put32(p + 52 + 4, (uint32_t)off, false);
+    put32(p + 60, 0x00000001, false); /* NTLMSSP_NEGOTIATE_UNICODE */
+    return off;
+}
+
+/* NTLMSSP CHALLENGE whose target info names the server SRV9. */
+static size_t ntlm_challenge(uint8_t *p)
+{
+    memset(p, 0, 56);
+    memcpy(p, "NTLMSSP", 8);
+    put32(p + 8, 2, false);
+    put32(p + 20, 0x00000001, false);
+    size_t off = 56;
+    put16(p + off, 1, false); /* MsvAvNbComputerName */
+    size_t len = put_utf16(p + off + 4, "SRV9");
+    put16(p + off + 2, (uint16_t)len, false);
+    off += 4 + len;
+    put16(p + off, 0, false); /* MsvAvEOL */
+    put16(p + off + 2, 0, false);
+    off += 4;
+    put16(p + 40, (uint16_t)(off - 56), false);
+    put16(p + 42, (uint16_t)(off - 56), false);
+    put32(p + 44, 56, false);
+    return off;
+}
+
 /* Binds svcctl as context 0 (NDR) with a bind and an accepting bind_ack. */
 static void bind_svcctl(struct fixture *f)
 {
@@ -312,10 +392,10 @@ static size_t create_service_stub(uint8_t *p, bool big_endian)
     }
     p[off] = p[off + 1] = 0;
     off += 2;
-    put32(p + off, 0xf01ff, big_endian);    /* dwDesiredAccess */
-    put32(p + off + 4, 0x10, big_endian);   /* dwServiceType */
-    put32(p + off + 8, 3, big_endian);      /* dwStartType */
-    put32(p + off + 12, 1, big_endian);     /* dwErrorControl */
+    put32(p + off, 0xf01ff, big_endian);  /* dwDesiredAccess */
+    put32(p + off + 4, 0x10, big_endian); /* dwServiceType */
+    put32(p + off + 8, 3, big_endian);    /* dwStartType */
+    put32(p + off + 12, 1, big_endian);   /* dwErrorControl */
     off += 16;
     static const char path[] = "c:\\e.exe";
     put32(p + off, 9, big_endian);
@@ -328,8 +408,8 @@ static size_t create_service_stub(uint8_t *p, bool big_endian)
     }
     p[off] = p[off + 1] = 0;
     off += 2;
-    /* lpLoadOrderGroup, lpdwTagId, lpDependencies null; dwDependSize 0; */
-    /* lpServiceStartName null; lpPassword null; dwPwSize 0 */
+    /* lpLoadOrderGroup, lpdwTagId and lpDependencies null, dwDependSize 0, */
+    /* lpServiceStartName and lpPassword null, dwPwSize 0 */
     memset(p + off, 0, 28);
     off += 28;
     return off;
@@ -385,7 +465,8 @@ static void test_dcerpc_call_names_interface_and_status(void **state)
     uint8_t stub[256];
     uint8_t pdu[512];
     struct request_spec r = {.call_id = 2, .opnum = 12, .flags = 0x03};
-    feed(f, true, pdu, build_call_pdu(pdu, DCERPC_REQUEST, &r, stub, create_service_stub(stub, false)));
+    feed(f, true, pdu,
+         build_call_pdu(pdu, DCERPC_REQUEST, &r, stub, create_service_stub(stub, false)));
     feed(f, false, pdu,
          build_call_pdu(pdu, DCERPC_RESPONSE, &r, stub, create_service_response(stub, 0)));
     const struct event *call = find_event(f, RPC_EVENT_CALL, 0);
@@ -414,7 +495,8 @@ static void test_dcerpc_create_service_emits_7045_and_4697(void **state)
     uint8_t stub[256];
     uint8_t pdu[512];
     struct request_spec r = {.call_id = 2, .opnum = 12, .flags = 0x03};
-    feed(f, true, pdu, build_call_pdu(pdu, DCERPC_REQUEST, &r, stub, create_service_stub(stub, false)));
+    feed(f, true, pdu,
+         build_call_pdu(pdu, DCERPC_REQUEST, &r, stub, create_service_stub(stub, false)));
     feed(f, false, pdu,
          build_call_pdu(pdu, DCERPC_RESPONSE, &r, stub, create_service_response(stub, 0)));
     const struct event *system = find_event(f, RPC_EVENT_SERVICE_SYSTEM, 0);
@@ -442,7 +524,8 @@ static void test_dcerpc_failed_create_marks_attempted(void **state)
     uint8_t stub[256];
     uint8_t pdu[512];
     struct request_spec r = {.call_id = 2, .opnum = 12, .flags = 0x03};
-    feed(f, true, pdu, build_call_pdu(pdu, DCERPC_REQUEST, &r, stub, create_service_stub(stub, false)));
+    feed(f, true, pdu,
+         build_call_pdu(pdu, DCERPC_REQUEST, &r, stub, create_service_stub(stub, false)));
     /* ERROR_SERVICE_EXISTS */
     feed(f, false, pdu,
          build_call_pdu(pdu, DCERPC_RESPONSE, &r, stub, create_service_response(stub, 1073)));
@@ -461,7 +544,8 @@ static void test_dcerpc_start_service_joins_handle(void **state)
     uint8_t stub[256];
     uint8_t pdu[512];
     struct request_spec r = {.call_id = 2, .opnum = 12, .flags = 0x03};
-    feed(f, true, pdu, build_call_pdu(pdu, DCERPC_REQUEST, &r, stub, create_service_stub(stub, false)));
+    feed(f, true, pdu,
+         build_call_pdu(pdu, DCERPC_REQUEST, &r, stub, create_service_stub(stub, false)));
     feed(f, false, pdu,
          build_call_pdu(pdu, DCERPC_RESPONSE, &r, stub, create_service_response(stub, 0)));
     /* RStartServiceW on the returned handle (0x22 bytes), argc 0, argv null */
@@ -526,8 +610,8 @@ static void test_dcerpc_results_match_contexts_by_position(void **state)
     assert_int_equal(count_events(f, RPC_EVENT_CALL), 2);
     const struct event *first = find_event(f, RPC_EVENT_CALL, 0);
     const struct event *second = find_event(f, RPC_EVENT_CALL, 1);
-    const struct event *on_rejected = event_get(first, EVENT_WIRE, "CallId")[0] == '3' ? first
-                                                                                        : second;
+    const struct event *on_rejected =
+        event_get(first, EVENT_WIRE, "CallId")[0] == '3' ? first : second;
     const struct event *on_accepted = on_rejected == first ? second : first;
     assert_null(event_field(on_rejected, "InterfaceName"));
     assert_string_equal(event_field(on_accepted, "InterfaceName"), "atsvc");
@@ -565,7 +649,7 @@ static void test_dcerpc_fragments_join_per_call(void **state)
     uint8_t stub[256];
     size_t len = create_service_stub(stub, false);
     uint8_t pdu[512];
-    /* Three fragments, each PDU fed with an unrelated call's request between them. */
+    /* One request split into three fragments, each in its own PDU. */
     size_t cut1 = 30;
     size_t cut2 = 77;
     struct request_spec r = {.call_id = 2, .opnum = 12, .flags = DCERPC_PFC_FIRST_FRAG};
@@ -580,6 +664,26 @@ static void test_dcerpc_fragments_join_per_call(void **state)
     assert_string_equal(event_field(call, "lpServiceName"), "evil");
     assert_string_equal(event_field(call, "lpBinaryPathName"), "c:\\e.exe");
     assert_string_equal(event_get(call, EVENT_WIRE, "Fragments"), "3");
+    fixture_free(f);
+}
+
+/* A first fragment with an empty stub once made the join copy from a null buffer. */
+static void test_dcerpc_empty_fragment_joins(void **state)
+{
+    (void)state;
+    struct fixture *f = fixture_new("svcctl");
+    bind_svcctl(f);
+    uint8_t stub[256];
+    size_t len = create_service_stub(stub, false);
+    uint8_t pdu[512];
+    struct request_spec r = {.call_id = 2, .opnum = 12, .flags = DCERPC_PFC_FIRST_FRAG};
+    feed(f, true, pdu, build_call_pdu(pdu, DCERPC_REQUEST, &r, stub, 0));
+    r.flags = DCERPC_PFC_LAST_FRAG;
+    feed(f, true, pdu, build_call_pdu(pdu, DCERPC_REQUEST, &r, stub, len));
+    flush_stream(f);
+    const struct event *call = find_event(f, RPC_EVENT_CALL, 0);
+    assert_non_null(call);
+    assert_string_equal(event_field(call, "lpServiceName"), "evil");
     fixture_free(f);
 }
 
@@ -611,6 +715,26 @@ static void test_dcerpc_fragment_cap_stops_joining(void **state)
     fixture_free(f);
 }
 
+static void test_dcerpc_stream_budget_caps_many_calls(void **state)
+{
+    (void)state;
+    struct fixture *f = fixture_new("svcctl");
+    wa_opts.rpc_fragment_max = 1000;
+    bind_svcctl(f);
+    uint8_t stub[100];
+    memset(stub, 0, sizeof(stub));
+    uint8_t pdu[256];
+    /* Each call stays far below the per-stub cap, but together they pass the stream's. */
+    for (uint32_t i = 0; i < 10; i++) {
+        struct request_spec r = {.call_id = 10 + i, .opnum = 12, .flags = DCERPC_PFC_FIRST_FRAG};
+        feed(f, true, pdu, build_call_pdu(pdu, DCERPC_REQUEST, &r, stub, sizeof(stub)));
+    }
+    assert_int_equal(ctr_value("dcerpc.fragment_limit"), 8);
+    flush_stream(f);
+    assert_int_equal(count_events(f, RPC_EVENT_CALL), 10);
+    fixture_free(f);
+}
+
 static void test_dcerpc_missed_first_fragment_names_nothing(void **state)
 {
     (void)state;
@@ -639,8 +763,11 @@ static void test_dcerpc_sealed_request_keeps_names(void **state)
     bind_svcctl(f);
     uint8_t stub[256];
     uint8_t pdu[512];
-    struct request_spec r = {.call_id = 2, .opnum = 24, .flags = 0x03,
-                             .auth_level = DCERPC_AUTH_LEVEL_PRIVACY, .auth_pad = 4};
+    struct request_spec r = {.call_id = 2,
+                             .opnum = 24,
+                             .flags = 0x03,
+                             .auth_level = DCERPC_AUTH_LEVEL_PRIVACY,
+                             .auth_pad = 4};
     memset(stub, 0x5a, sizeof(stub)); /* ciphertext */
     feed(f, true, pdu, build_call_pdu(pdu, DCERPC_REQUEST, &r, stub, 100));
     r.opnum = 0;
@@ -664,8 +791,8 @@ static void test_dcerpc_auth_padding_is_skipped(void **state)
     uint8_t stub[256];
     uint8_t pdu[512];
     /* Packet integrity (level 5): clear stub, 12 pad bytes before the trailer. */
-    struct request_spec r = {.call_id = 2, .opnum = 12, .flags = 0x03, .auth_level = 5,
-                             .auth_pad = 12};
+    struct request_spec r = {
+        .call_id = 2, .opnum = 12, .flags = 0x03, .auth_level = 5, .auth_pad = 12};
     size_t len = create_service_stub(stub, false);
     feed(f, true, pdu, build_call_pdu(pdu, DCERPC_REQUEST, &r, stub, len));
     flush_stream(f);
@@ -686,7 +813,8 @@ static void test_dcerpc_big_endian_request_decodes(void **state)
     uint8_t stub[256];
     uint8_t pdu[512];
     struct request_spec r = {.call_id = 2, .opnum = 12, .flags = 0x03, .big_endian = true};
-    feed(f, true, pdu, build_call_pdu(pdu, DCERPC_REQUEST, &r, stub, create_service_stub(stub, true)));
+    feed(f, true, pdu,
+         build_call_pdu(pdu, DCERPC_REQUEST, &r, stub, create_service_stub(stub, true)));
     flush_stream(f);
     const struct event *call = find_event(f, RPC_EVENT_CALL, 0);
     assert_string_equal(event_field(call, "Operation"), "RCreateServiceW");
@@ -774,8 +902,8 @@ static void test_dcerpc_resync_skips_garbage(void **state)
     memset(data, 0x41, 50); /* the tail of a lost PDU */
     uint8_t stub[256];
     struct request_spec r = {.call_id = 2, .opnum = 12, .flags = 0x03};
-    size_t len = 50 + build_call_pdu(data + 50, DCERPC_REQUEST, &r, stub,
-                                     create_service_stub(stub, false));
+    size_t len =
+        50 + build_call_pdu(data + 50, DCERPC_REQUEST, &r, stub, create_service_stub(stub, false));
     dcerpc_stream_gap(f->st, true);
     feed(f, true, data, len);
     flush_stream(f);
@@ -800,6 +928,90 @@ static void test_dcerpc_call_flood_evicts_oldest(void **state)
     assert_true(ctr_value("dcerpc.calls_evicted") > 0);
     flush_stream(f);
     assert_int_equal(count_events(f, RPC_EVENT_CALL), 100);
+    fixture_free(f);
+}
+
+static void test_dcerpc_ntlm_names_caller_over_tcp(void **state)
+{
+    (void)state;
+    struct fixture *f = fixture_new(NULL);
+    uint8_t pdu[512];
+    uint8_t auth[256];
+    struct proposed ctx = {0, SVCCTL_UUID, 2, NDR_UUID};
+    feed(f, true, pdu, build_bind(pdu, DCERPC_BIND, 1, &ctx, 1));
+    uint16_t accept = DCERPC_ACCEPTANCE;
+    size_t len = build_bind_ack(pdu, DCERPC_BIND_ACK, 1, &accept, 1, false);
+    feed(f, false, pdu, append_auth(pdu, len, auth, ntlm_challenge(auth)));
+    /* auth3: header, 4 pad bytes, then the trailer */
+    memset(pdu, 0, 20);
+    put_header(pdu, DCERPC_AUTH3, 0x03, 20, 0, 1, false);
+    feed(f, true, pdu, append_auth(pdu, 20, auth, ntlm_authenticate(auth)));
+    uint8_t stub[20] = {0};
+    struct request_spec r = {.call_id = 2, .opnum = 2, .flags = 0x03};
+    feed(f, true, pdu, build_call_pdu(pdu, DCERPC_REQUEST, &r, stub, sizeof(stub)));
+    flush_stream(f);
+    const struct event *call = find_event(f, RPC_EVENT_CALL, 0);
+    assert_non_null(call);
+    assert_string_equal(event_field(call, "SubjectUserName"), "bob");
+    assert_string_equal(event_field(call, "SubjectDomainName"), "CORP2");
+    assert_string_equal(event_field(call, "Computer"), "SRV9");
+    assert_int_equal(ctr_value("dcerpc.ntlm_user"), 1);
+    fixture_free(f);
+}
+
+static void test_dcerpc_wow64_create_emits_4697(void **state)
+{
+    (void)state;
+    struct fixture *f = fixture_new("svcctl");
+    bind_svcctl(f);
+    uint8_t stub[256];
+    uint8_t pdu[512];
+    /* RCreateServiceWOW64W (opnum 45) has the RCreateServiceW parameters. */
+    struct request_spec r = {.call_id = 2, .opnum = 45, .flags = 0x03};
+    feed(f, true, pdu,
+         build_call_pdu(pdu, DCERPC_REQUEST, &r, stub, create_service_stub(stub, false)));
+    feed(f, false, pdu,
+         build_call_pdu(pdu, DCERPC_RESPONSE, &r, stub, create_service_response(stub, 0)));
+    const struct event *security = find_event(f, RPC_EVENT_SERVICE_SECURITY, 0);
+    assert_non_null(security);
+    assert_string_equal(event_field(security, "ServiceName"), "evil");
+    assert_string_equal(event_field(security, "ServiceFileName"), "c:\\e.exe");
+    fixture_free(f);
+}
+
+static void test_dcerpc_nak_and_control_pdus(void **state)
+{
+    (void)state;
+    struct fixture *f = fixture_new("svcctl");
+    uint8_t pdu[256];
+    struct proposed ctx = {0, SVCCTL_UUID, 2, NDR_UUID};
+    feed(f, true, pdu, build_bind(pdu, DCERPC_BIND, 1, &ctx, 1));
+    /* bind_nak: provider_reject_reason 2 (local limit exceeded), no versions */
+    memset(pdu, 0, 20);
+    put16(pdu + 16, 2, false);
+    put_header(pdu, DCERPC_BIND_NAK, 0x03, 20, 0, 1, false);
+    feed(f, false, pdu, 20);
+    const struct event *bind = find_event(f, RPC_EVENT_BIND, 0);
+    assert_non_null(bind);
+    assert_string_equal(event_field(bind, "AckResult"), "nak");
+    /* A request on the rejected context, then its orphaned PDU, then shutdown and co_cancel. */
+    uint8_t stub[8] = {0};
+    struct request_spec r = {.call_id = 2, .opnum = 15, .flags = 0x03};
+    feed(f, true, pdu, build_call_pdu(pdu, DCERPC_REQUEST, &r, stub, sizeof(stub)));
+    put_header(pdu, DCERPC_ORPHANED, 0x03, 16, 0, 2, false);
+    feed(f, true, pdu, 16);
+    assert_int_equal(count_events(f, RPC_EVENT_CALL), 1);
+    put_header(pdu, DCERPC_SHUTDOWN, 0x03, 16, 0, 0, false);
+    feed(f, false, pdu, 16);
+    put_header(pdu, DCERPC_CO_CANCEL, 0x03, 16, 0, 3, false);
+    feed(f, true, pdu, 16);
+    assert_int_equal(ctr_value("dcerpc.bind_nak"), 1);
+    assert_int_equal(ctr_value("dcerpc.orphaned"), 1);
+    assert_int_equal(ctr_value("dcerpc.shutdown"), 1);
+    assert_int_equal(ctr_value("dcerpc.co_cancel"), 1);
+    const struct event *call = find_event(f, RPC_EVENT_CALL, 0);
+    assert_null(event_field(call, "InterfaceName"));
+    assert_null(event_field(call, "Status"));
     fixture_free(f);
 }
 
@@ -832,7 +1044,9 @@ int main(void)
         cmocka_unit_test(test_dcerpc_results_match_contexts_by_position),
         cmocka_unit_test(test_dcerpc_alter_context_first_binds),
         cmocka_unit_test(test_dcerpc_fragments_join_per_call),
+        cmocka_unit_test(test_dcerpc_empty_fragment_joins),
         cmocka_unit_test(test_dcerpc_fragment_cap_stops_joining),
+        cmocka_unit_test(test_dcerpc_stream_budget_caps_many_calls),
         cmocka_unit_test(test_dcerpc_missed_first_fragment_names_nothing),
         cmocka_unit_test(test_dcerpc_sealed_request_keeps_names),
         cmocka_unit_test(test_dcerpc_auth_padding_is_skipped),
@@ -842,6 +1056,9 @@ int main(void)
         cmocka_unit_test(test_dcerpc_truncation_sweep),
         cmocka_unit_test(test_dcerpc_resync_skips_garbage),
         cmocka_unit_test(test_dcerpc_call_flood_evicts_oldest),
+        cmocka_unit_test(test_dcerpc_ntlm_names_caller_over_tcp),
+        cmocka_unit_test(test_dcerpc_wow64_create_emits_4697),
+        cmocka_unit_test(test_dcerpc_nak_and_control_pdus),
         cmocka_unit_test(test_dcerpc_unmatched_ack_reports_results),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -22,7 +22,7 @@ static void discard_event(void *arg, struct event *ev)
 
 static const struct event_sink sink = {.emit = discard_event, .arg = NULL};
 
-/* An SMB2 NEGOTIATE-sized session message: NBSS header then "\xfeSMB" and zero fill. */
+/* A session message of one SMB2 header: NBSS header, "\xfeSMB", then zero fill to 64 bytes. */
 static uint8_t smb_message[4 + 64];
 
 /* A segment between 10.0.0.<a>:<port_a> and 10.0.0.<b>:<port_b>. */
@@ -94,6 +94,24 @@ static void test_flow_handshake_data_and_fin_close(void **state)
     process(ft, segment(1, 50000, 2, 445, TCP_FLAG_ACK, 169, NULL, 0), 1);
     assert_int_equal(flow_table_count(ft), 0);
     assert_int_equal(ctr_value("flow.created"), 1);
+    flow_table_free(ft);
+}
+
+static void test_flow_port_139_session_request_framed(void **state)
+{
+    (void)state;
+    /* NetBIOS session request: type 0x81, 4 bytes of (truncated) called and calling names */
+    static const uint8_t request[] = {0x81, 0x00, 0x00, 0x04, 0x20, 0x43, 0x4b, 0x41};
+    static const uint8_t positive[] = {0x82, 0x00, 0x00, 0x00};
+    struct flow_table *ft = flow_table_new(16, "test", &sink);
+    process(ft, segment(1, 50000, 2, 139, TCP_FLAG_SYN, 99, NULL, 0), 0);
+    process(ft, segment(2, 139, 1, 50000, TCP_FLAG_SYN | TCP_FLAG_ACK, 499, NULL, 0), 0);
+    process(ft, segment(1, 50000, 2, 139, 0x18, 100, request, sizeof(request)), 0);
+    process(ft, segment(2, 139, 1, 50000, 0x18, 500, positive, sizeof(positive)), 0);
+    process(ft, segment(1, 50000, 2, 139, 0x18, 108, smb_message, sizeof(smb_message)), 0);
+    assert_int_equal(ctr_value("nbss.session_requests"), 1);
+    assert_int_equal(ctr_value("nbss.session_responses"), 1);
+    assert_int_equal(ctr_value("nbss.messages"), 1);
     flow_table_free(ft);
 }
 
@@ -239,6 +257,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup(test_flow_handshake_data_and_fin_close, setup),
+        cmocka_unit_test_setup(test_flow_port_139_session_request_framed, setup),
         cmocka_unit_test_setup(test_flow_sides_without_syn, setup),
         cmocka_unit_test_setup(test_flow_full_table_evicts_least_recent, setup),
         cmocka_unit_test_setup(test_flow_idle_flows_expire, setup),

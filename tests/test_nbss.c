@@ -147,6 +147,41 @@ static void test_nbss_large_message_delivers_prefix(void **state)
     nbss_dir_free(&dir);
 }
 
+/* A dissector that needs only the SMB2 header and a READ response's fixed part. */
+static size_t need_header_only(void *ctx, bool from_client, const uint8_t *head, size_t head_len,
+                               size_t total_len)
+{
+    (void)ctx;
+    (void)from_client;
+    assert_int_equal(head_len, SMB_MESSAGE_HEAD_LEN);
+    assert_memory_equal(head, "\xfeSMB", 4);
+    assert_int_equal(total_len, 600);
+    return 64 + 16;
+}
+
+static void test_nbss_need_cuts_split_message(void **state)
+{
+    (void)state;
+    static uint8_t stream[1024];
+    size_t n = put_message(stream, 600, 0x33);
+    n += put_message(stream + n, 50, 0x44);
+    struct nbss_dir dir;
+    nbss_dir_init(&dir, true, true);
+    struct delivered d = {0};
+    struct nbss_output out = {.message = record, .need = need_header_only, .ctx = &d};
+    struct pkt_meta pm = {.frame = 1};
+    for (size_t off = 0; off < n; off += 100) { /* the 600-byte message spans segments */
+        nbss_data(&dir, stream + off, WA_MIN((size_t)100, n - off), &pm, &out);
+    }
+    assert_int_equal(d.count, 2);
+    assert_int_equal(d.len[0], SMB_MESSAGE_HEAD_LEN); /* the head is kept once copied */
+    assert_int_equal(d.total_len[0], 600);
+    assert_int_equal(dir.buf_size, SMB_MESSAGE_HEAD_LEN); /* the rest was never copied */
+    assert_int_equal(d.len[1], 50);
+    assert_int_equal(d.first[1][5], 0x44);
+    nbss_dir_free(&dir);
+}
+
 static void test_nbss_port_139_session_setup_skipped(void **state)
 {
     (void)state;
@@ -189,6 +224,28 @@ static void test_nbss_midstream_start_resyncs(void **state)
     assert_int_equal(d.len[0], n - second - 4);
     assert_memory_equal(d.first[0], "\xfeSMB", 4);
     nbss_dir_free(&dir);
+}
+
+/* Resynchronisation finds the header wherever the stream is split, even among zero bytes. */
+static void test_nbss_resync_across_every_split(void **state)
+{
+    (void)state;
+    uint8_t stream[256];
+    size_t n = put_message(stream, 64, 0x00);
+    size_t second = n;
+    n += put_message(stream + n, 40, 0x22);
+    size_t start = 20; /* inside the zero fill of the first message */
+    for (size_t split = start; split <= n; split++) {
+        struct nbss_dir dir;
+        nbss_dir_init(&dir, true, false);
+        struct delivered d = {0};
+        feed(&dir, stream + start, split - start, 1, &d);
+        feed(&dir, stream + split, n - split, 2, &d);
+        assert_int_equal(d.count, 1);
+        assert_int_equal(d.len[0], n - second - 4);
+        assert_int_equal(d.first[0][5], 0x22);
+        nbss_dir_free(&dir);
+    }
 }
 
 static void test_nbss_gap_drops_partial_message(void **state)
@@ -251,8 +308,10 @@ int main(void)
         cmocka_unit_test_setup(test_nbss_every_split_point, setup),
         cmocka_unit_test_setup(test_nbss_truncation_sweep, setup),
         cmocka_unit_test_setup(test_nbss_large_message_delivers_prefix, setup),
+        cmocka_unit_test_setup(test_nbss_need_cuts_split_message, setup),
         cmocka_unit_test_setup(test_nbss_port_139_session_setup_skipped, setup),
         cmocka_unit_test_setup(test_nbss_midstream_start_resyncs, setup),
+        cmocka_unit_test_setup(test_nbss_resync_across_every_split, setup),
         cmocka_unit_test_setup(test_nbss_gap_drops_partial_message, setup),
         cmocka_unit_test_setup(test_nbss_invalid_type_resyncs, setup),
         cmocka_unit_test_setup(test_nbss_smb_start_checks_magic_and_length, setup),

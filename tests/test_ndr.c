@@ -28,8 +28,8 @@ static void test_ndr_string_ndr64_counts(void **state)
 {
     (void)state;
     /* NDR64: 8-byte max 2, offset 0, actual 2, then "hi" as ASCII */
-    static const uint8_t stub[] = {2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-                                   2, 0, 0, 0, 0, 0, 0, 0, 'h', 'i'};
+    static const uint8_t stub[] = {2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,   0,
+                                   0, 0, 0, 2, 0, 0, 0, 0, 0, 0, 0, 'h', 'i'};
     struct ndr n;
     char out[16];
     ndr_init(&n, stub, sizeof(stub), false, true);
@@ -42,8 +42,8 @@ static void test_ndr_string_huge_count_is_malformed(void **state)
 {
     (void)state;
     /* max 0xffffffff, offset 0, actual 0xffffffff, two characters present */
-    static const uint8_t stub[] = {0xff, 0xff, 0xff, 0xff, 0, 0, 0, 0, 0xff, 0xff,
-                                   0xff, 0xff, 'a', 0, 'b', 0};
+    static const uint8_t stub[] = {0xff, 0xff, 0xff, 0xff, 0,   0, 0,   0,
+                                   0xff, 0xff, 0xff, 0xff, 'a', 0, 'b', 0};
     struct ndr n;
     char out[16] = "x";
     ndr_init(&n, stub, sizeof(stub), false, false);
@@ -189,7 +189,7 @@ static void test_ndr_string_prefix_sweep(void **state)
     (void)state;
     static const uint8_t stub[] = {3, 0, 0, 0, 0, 0, 0, 0, 3, 0, 0, 0, 'a', 0, 'b', 0, 0, 0};
     for (size_t len = 0; len < sizeof(stub); len++) {
-        uint8_t *copy = malloc(len + 1); /* exact-size copy so ASan sees any overread */
+        uint8_t *copy = malloc(len + 1); /* exact-size copy, so ASan reports any overread */
         memcpy(copy, stub, len);
         struct ndr n;
         char out[16];

@@ -14,20 +14,6 @@ static const uint8_t OID_SPNEGO_DER[] = {0x06, 0x06, 0x2b, 0x06, 0x01, 0x05, 0x0
 static const uint8_t OID_KRB5_DER[] = {0x06, 0x09, 0x2a, 0x86, 0x48, 0x86,
                                        0xf7, 0x12, 0x01, 0x02, 0x02};
 
-/* Appends tag, a definite length (short or two-byte long form) and the content. */
-static void der_put(struct test_buf *b, uint8_t tag, const uint8_t *content, size_t len)
-{
-    tb_u8(b, tag);
-    if (len < 0x80) {
-        tb_u8(b, (uint8_t)len);
-    } else {
-        tb_u8(b, 0x82);
-        tb_u8(b, (uint8_t)(len >> 8));
-        tb_u8(b, (uint8_t)(len & 0xff));
-    }
-    tb_bytes(b, content, len);
-}
-
 /* GSS-API InitialContextToken: [APPLICATION 0] { SPNEGO OID, NegTokenInit { mechToken } }. */
 static size_t wrap_neg_init(uint8_t *out, const uint8_t *token, size_t token_len)
 {
@@ -36,14 +22,14 @@ static size_t wrap_neg_init(uint8_t *out, const uint8_t *token, size_t token_len
     struct test_buf seq = {.len = 0};
     struct test_buf init = {.len = 0};
     struct test_buf gss = {.len = 0};
-    der_put(&octets, 0x04, token, token_len);
-    der_put(&field, 0xa2, octets.data, octets.len);
-    der_put(&seq, 0x30, field.data, field.len);
-    der_put(&init, 0xa0, seq.data, seq.len);
+    tb_der(&octets, 0x04, token, token_len);
+    tb_der(&field, 0xa2, octets.data, octets.len);
+    tb_der(&seq, 0x30, field.data, field.len);
+    tb_der(&init, 0xa0, seq.data, seq.len);
     tb_bytes(&gss, OID_SPNEGO_DER, sizeof(OID_SPNEGO_DER));
     tb_bytes(&gss, init.data, init.len);
     struct test_buf whole = {.len = 0};
-    der_put(&whole, 0x60, gss.data, gss.len);
+    tb_der(&whole, 0x60, gss.data, gss.len);
     memcpy(out, whole.data, whole.len);
     return whole.len;
 }
@@ -54,19 +40,19 @@ static size_t wrap_neg_resp(uint8_t *out, uint8_t state, const uint8_t *mech_oid
 {
     struct test_buf seq = {.len = 0};
     const uint8_t enumerated[] = {0x0a, 0x01, state};
-    der_put(&seq, 0xa0, enumerated, sizeof(enumerated));
+    tb_der(&seq, 0xa0, enumerated, sizeof(enumerated));
     if (mech_oid != NULL) {
-        der_put(&seq, 0xa1, mech_oid, oid_len);
+        tb_der(&seq, 0xa1, mech_oid, oid_len);
     }
     if (token != NULL) {
         struct test_buf octets = {.len = 0};
-        der_put(&octets, 0x04, token, token_len);
-        der_put(&seq, 0xa2, octets.data, octets.len);
+        tb_der(&octets, 0x04, token, token_len);
+        tb_der(&seq, 0xa2, octets.data, octets.len);
     }
     struct test_buf body = {.len = 0};
-    der_put(&body, 0x30, seq.data, seq.len);
+    tb_der(&body, 0x30, seq.data, seq.len);
     struct test_buf whole = {.len = 0};
-    der_put(&whole, 0xa1, body.data, body.len);
+    tb_der(&whole, 0xa1, body.data, body.len);
     memcpy(out, whole.data, whole.len);
     return whole.len;
 }
@@ -154,20 +140,43 @@ static void test_ntlmssp_spnego_resp_marks_kerberos(void **state)
     assert_int_equal(info.neg_state, 0);
 }
 
-static void test_ntlmssp_gss_kerberos_token_marked(void **state)
+static void test_ntlmssp_gss_kerberos_reads_ticket(void **state)
 {
     (void)state;
-    /* [APPLICATION 0] { krb5 OID, TOK_ID 01 00 (AP-REQ), start of an AP-REQ } */
-    struct test_buf gss = {.len = 0};
-    struct test_buf whole = {.len = 0};
-    static const uint8_t ap_req_start[] = {0x01, 0x00, 0x6e, 0x03, 0x30, 0x01, 0x00};
-    tb_bytes(&gss, OID_KRB5_DER, sizeof(OID_KRB5_DER));
-    tb_bytes(&gss, ap_req_start, sizeof(ap_req_start));
-    der_put(&whole, 0x60, gss.data, gss.len);
+    uint8_t blob[512];
     struct ntlm_info info;
+    size_t len = test_krb_ap_req(blob, "THESHIRE.LOCAL", "cifs", "WORKSTATION6");
 
-    assert_int_equal(ntlm_parse_blob(whole.data, whole.len, &info), WA_OK);
+    assert_int_equal(ntlm_parse_blob(blob, len, &info), WA_OK);
     assert_int_equal(info.mech, NTLM_MECH_KERBEROS);
+    assert_string_equal(info.krb_realm, "THESHIRE.LOCAL");
+    assert_string_equal(info.krb_service, "cifs/WORKSTATION6");
+    assert_string_equal(info.user, "");
+}
+
+static void test_ntlmssp_kerberos_prefix_sweep(void **state)
+{
+    (void)state;
+    uint8_t blob[512];
+    struct ntlm_info info;
+    size_t len = test_krb_ap_req(blob, "R", "cifs", "host.example.org");
+
+    for (size_t n = 0; n < len; n++) {
+        uint8_t *copy = malloc(n == 0 ? 1 : n);
+        assert_non_null(copy);
+        memcpy(copy, blob, n);
+        enum wa_status st = ntlm_parse_blob(copy, n, &info);
+        /* A cut AP-REQ is still a Kerberos token, so the prefix past the OID is recognised. */
+        if (n == 0) {
+            assert_int_equal(st, WA_UNSUPPORTED);
+        } else {
+            assert_true(st == WA_OK || st == WA_NEED_MORE || st == WA_MALFORMED);
+        }
+        if (st == WA_OK) {
+            assert_int_equal(info.mech, NTLM_MECH_KERBEROS);
+        }
+        free(copy);
+    }
 }
 
 static void test_ntlmssp_prefix_sweep_never_reads_past(void **state)
@@ -256,7 +265,8 @@ int main(void)
         cmocka_unit_test(test_ntlmssp_spnego_init_unwraps_token),
         cmocka_unit_test(test_ntlmssp_spnego_resp_carries_challenge),
         cmocka_unit_test(test_ntlmssp_spnego_resp_marks_kerberos),
-        cmocka_unit_test(test_ntlmssp_gss_kerberos_token_marked),
+        cmocka_unit_test(test_ntlmssp_gss_kerberos_reads_ticket),
+        cmocka_unit_test(test_ntlmssp_kerberos_prefix_sweep),
         cmocka_unit_test(test_ntlmssp_prefix_sweep_never_reads_past),
         cmocka_unit_test(test_ntlmssp_huge_der_length_rejected),
         cmocka_unit_test(test_ntlmssp_deep_nesting_rejected),

@@ -21,7 +21,9 @@
 #define HOSTILE_USER "o\"brien' onmouseover=alert(2) x=\""
 #define HOSTILE_HOST "</svg><script>alert(3)</script>"
 /* "a", U+2028 LINE SEPARATOR, "b", U+202E RIGHT-TO-LEFT OVERRIDE, "txt.exe" */
-#define HOSTILE_SEPARATORS "a\xe2\x80\xa8" "b\xe2\x80\xaetxt.exe"
+#define HOSTILE_SEPARATORS                                                                         \
+    "a\xe2\x80\xa8"                                                                                \
+    "b\xe2\x80\xaetxt.exe"
 
 /* 2020-09-22T14:53:02Z in microseconds. */
 static const int64_t base_us = 1600786382000000LL;
@@ -139,13 +141,13 @@ static json_t *make_alert(const char *rule, const char *level, const uint64_t *f
 {
     json_t *events = json_array();
     for (size_t i = 0; i < frame_count; i++) {
-        json_array_append_new(events, json_pack("{s:s, s:s, s:I, s:i, s:s}", "origin", "wire",
-                                                "input", "lab.pcap", "frame",
-                                                (json_int_t)frames[i], "EventID", 5145,
-                                                "TimeCreated", "2020-09-22T14:53:02.001Z"));
+        json_array_append_new(events,
+                              json_pack("{s:s, s:s, s:I, s:i, s:s}", "origin", "wire", "input",
+                                        "lab.pcap", "frame", (json_int_t)frames[i], "EventID", 5145,
+                                        "TimeCreated", "2020-09-22T14:53:02.001Z"));
     }
-    return json_pack("{s:s, s:s, s:s, s:[s,s,s], s:{s:s}, s:s, s:s, s:I, s:{s:[s]}, s:o}",
-                     "rule", rule, "id", "0b0c9f1a-hostile", "level", level, "tags",
+    return json_pack("{s:s, s:s, s:s, s:[s,s,s], s:{s:s}, s:s, s:s, s:I, s:{s:[s]}, s:o}", "rule",
+                     rule, "id", "0b0c9f1a-hostile", "level", level, "tags",
                      "attack.lateral_movement", "attack.t1021.002", "attack.s0029", "group",
                      "SubjectUserName", value, "first", "2020-09-22T14:53:02.001Z", "last",
                      "2020-09-22T14:53:04Z", "count", (json_int_t)frame_count, "values",
@@ -189,8 +191,8 @@ static void test_report_page_escapes_hostile_names(void **state)
 {
     (void)state;
     wa_options_defaults();
-    const char *path = getenv("WA_REPORT_SAMPLE") != NULL ? getenv("WA_REPORT_SAMPLE")
-                                                          : temp_report_path();
+    const char *path =
+        getenv("WA_REPORT_SAMPLE") != NULL ? getenv("WA_REPORT_SAMPLE") : temp_report_path();
     struct report *rep = report_new(path);
     assert_non_null(rep);
     report_add_input(rep, HOSTILE_FILE, "pcap");
@@ -241,7 +243,7 @@ static void test_report_page_escapes_hostile_names(void **state)
     free(page);
 }
 
-static void test_report_events_cap_says_left_out(void **state)
+static void test_report_events_cap_reports_omitted(void **state)
 {
     (void)state;
     wa_options_defaults();
@@ -367,9 +369,9 @@ static void test_report_timeline_widens_keeps_counts(void **state)
     wa_opts.report_max_events = 0;
     struct report *rep = report_new("/nonexistent/unused.html");
     assert_non_null(rep);
-    /* Times from 1 ms to a year after the first, and one before it (a late arrival). */
-    static const int64_t offsets[] = {0,           1000,         999999,       60000000,
-                                      86400000000, -5000000,     31536000000000LL};
+    /* Times from 1 ms to ten years after the first, and one before it (a late arrival). */
+    static const int64_t offsets[] = {0,           1000,     999999,           60000000,
+                                      86400000000, -5000000, 315360000000000LL};
     for (size_t i = 0; i < sizeof(offsets) / sizeof(offsets[0]); i++) {
         struct event *ev = make_event(5140, base_us + offsets[i], i + 1, "FS01", NULL);
         report_add_event(rep, ev);
@@ -378,6 +380,17 @@ static void test_report_timeline_widens_keeps_counts(void **state)
         assert_true(base_us + offsets[i] >= rep->origin_us);
         assert_true(base_us + offsets[i] < rep->origin_us + REPORT_BINS * rep->width_us);
     }
+    /* A zero timestamp and one from 1601 are counted but not binned. */
+    int64_t width = rep->width_us;
+    struct event *zero = make_event(5140, 0, 100, "FS01", NULL);
+    report_add_event(rep, zero);
+    event_free(zero);
+    struct event *filetime_zero = make_event(5140, -11644473600LL * 1000000, 101, "FS01", NULL);
+    report_add_event(rep, filetime_zero);
+    event_free(filetime_zero);
+    assert_int_equal(rep->events_untimed, 2);
+    assert_int_equal(rep->width_us, width);
+    assert_int_equal(rep->events_total, 9);
     report_free(rep);
     wa_options_defaults();
 }
@@ -394,9 +407,8 @@ static void test_report_large_input_stays_small(void **state)
     for (uint64_t i = 0; i < 200000; i++) {
         snprintf(computer, sizeof(computer), "FS%02u", (unsigned)(i % 60));
         snprintf(source, sizeof(source), "10.0.%u.%u", (unsigned)(i % 7), (unsigned)(i % 250));
-        struct event *ev =
-            make_event(i % 3 == 0 ? 5140 : 5145, base_us + (int64_t)i * 20000, i + 1, computer,
-                       source);
+        struct event *ev = make_event(i % 3 == 0 ? 5140 : 5145, base_us + (int64_t)i * 20000, i + 1,
+                                      computer, source);
         assert_int_equal(event_set(ev, EVENT_DATA, "RelativeTargetName", "Windows\\Temp\\x.exe"),
                          WA_OK);
         report_add_event(rep, ev);
@@ -410,6 +422,23 @@ static void test_report_large_input_stays_small(void **state)
     /* The default cap embeds 20000 events; the rest must not grow the page. */
     assert_true(strlen(page) < 12u * 1024 * 1024);
     assert_non_null(strstr(page, "20000 of 200000 events embedded"));
+    free(page);
+}
+
+static void test_report_empty_run_renders(void **state)
+{
+    (void)state;
+    wa_options_defaults();
+    const char *path = temp_report_path();
+    struct report *rep = report_new(path);
+    assert_non_null(rep);
+    char *page = render_report(rep, path);
+    unlink(path);
+    report_free(rep);
+    assert_non_null(strstr(page, "No events to draw."));
+    assert_non_null(strstr(page, "No alerts."));
+    assert_non_null(strstr(page, "0 of 0 events embedded"));
+    assert_non_null(strstr(page, "</html>"));
     free(page);
 }
 
@@ -469,12 +498,13 @@ int main(void)
         cmocka_unit_test(test_html_json_escapes_script_breakers),
         cmocka_unit_test(test_html_text_max_cuts_at_character),
         cmocka_unit_test(test_report_page_escapes_hostile_names),
-        cmocka_unit_test(test_report_events_cap_says_left_out),
+        cmocka_unit_test(test_report_events_cap_reports_omitted),
         cmocka_unit_test(test_report_alert_evidence_past_cap),
         cmocka_unit_test(test_report_alerts_cap_counts_rest),
         cmocka_unit_test(test_report_hosts_fold_into_other_lane),
         cmocka_unit_test(test_report_timeline_widens_keeps_counts),
         cmocka_unit_test(test_report_large_input_stays_small),
+        cmocka_unit_test(test_report_empty_run_renders),
         cmocka_unit_test(test_report_write_fails_on_missing_folder),
         cmocka_unit_test(test_progress_format_with_total),
         cmocka_unit_test(test_progress_format_live_has_no_percent),

@@ -65,8 +65,8 @@ static void test_sigma_cond_them_skips_underscore(void **state)
     (void)state;
     assert_false(condition_holds("1 of them", make_event(1, 0, "H=1", NULL)));
     assert_true(condition_holds("1 of them", make_event(1, 0, "B=1", NULL)));
-    assert_true(condition_holds("all of them",
-                                make_event(1, 0, "A=1", "B=1", "C1=1", "C2=1", NULL)));
+    assert_true(
+        condition_holds("all of them", make_event(1, 0, "A=1", "B=1", "C1=1", "C2=1", NULL)));
     assert_false(condition_holds("all of them", make_event(1, 0, "A=1", "B=1", "C1=1", NULL)));
     /* _hidden is still usable by name. */
     assert_true(condition_holds("_hidden", make_event(1, 0, "H=1", NULL)));
@@ -97,7 +97,7 @@ static void test_sigma_cond_selection_list_of_maps_is_or(void **state)
     struct alert_log log;
     struct corr_engine *engine = engine_with(yaml, &log);
     assert_non_null(engine);
-    feed(engine, make_event(1, 0, "A=1", NULL));          /* first map needs A and B */
+    feed(engine, make_event(1, 0, "A=1", NULL)); /* first map needs A and B */
     feed(engine, make_event(1, 0, "A=1", "B=1", NULL));
     feed(engine, make_event(1, 0, "C1=1", NULL));
     assert_int_equal(alert_count(&log), 2);

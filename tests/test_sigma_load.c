@@ -10,7 +10,7 @@
 
 static const char header[] = "title: t\nlogsource:\n    product: windows\n    service: security\n";
 
-/* Loads yaml into a fresh engine; returns the error count and the error text in err. */
+/* Loads yaml into a fresh engine. Returns the error count, with the error text in err. */
 static unsigned load_errors(const char *yaml, char *err, size_t size, unsigned *rules)
 {
     struct corr_engine *engine = corr_engine_new(NULL, NULL);
@@ -48,8 +48,9 @@ static void test_sigma_load_unknown_key_rejected(void **state)
     (void)state;
     char yaml[512];
     char err[1024];
-    snprintf(yaml, sizeof(yaml), "%sdetection:\n    sel:\n        A: 1\n    condition: sel\n"
-                                 "colour: red\n",
+    snprintf(yaml, sizeof(yaml),
+             "%sdetection:\n    sel:\n        A: 1\n    condition: sel\n"
+             "colour: red\n",
              header);
     assert_int_equal(load_errors(yaml, err, sizeof(err), NULL), 1);
     assert_error_at(err, 9, 1, "unknown key 'colour'");
@@ -60,8 +61,9 @@ static void test_sigma_load_unknown_modifier_rejected(void **state)
     (void)state;
     char yaml[512];
     char err[1024];
-    snprintf(yaml, sizeof(yaml), "%sdetection:\n    sel:\n        A|expand: '%%x%%'\n"
-                                 "    condition: sel\n",
+    snprintf(yaml, sizeof(yaml),
+             "%sdetection:\n    sel:\n        A|expand: '%%x%%'\n"
+             "    condition: sel\n",
              header);
     assert_int_equal(load_errors(yaml, err, sizeof(err), NULL), 1);
     assert_error_at(err, 7, 9, "unsupported modifier 'expand'");
@@ -72,8 +74,9 @@ static void test_sigma_load_bad_regex_rejected(void **state)
     (void)state;
     char yaml[512];
     char err[1024];
-    snprintf(yaml, sizeof(yaml), "%sdetection:\n    sel:\n        A|re: '(open'\n"
-                                 "    condition: sel\n",
+    snprintf(yaml, sizeof(yaml),
+             "%sdetection:\n    sel:\n        A|re: '(open'\n"
+             "    condition: sel\n",
              header);
     assert_int_equal(load_errors(yaml, err, sizeof(err), NULL), 1);
     assert_error_at(err, 7, 15, "invalid regular expression '(open'");
@@ -84,8 +87,9 @@ static void test_sigma_load_aggregation_condition_rejected(void **state)
     (void)state;
     char yaml[512];
     char err[1024];
-    snprintf(yaml, sizeof(yaml), "%sdetection:\n    sel:\n        A: 1\n"
-                                 "    condition: sel | count() > 5\n",
+    snprintf(yaml, sizeof(yaml),
+             "%sdetection:\n    sel:\n        A: 1\n"
+             "    condition: sel | count() > 5\n",
              header);
     assert_int_equal(load_errors(yaml, err, sizeof(err), NULL), 1);
     assert_error_at(err, 8, 16, "aggregation after '|'");
@@ -96,8 +100,9 @@ static void test_sigma_load_timeframe_rejected(void **state)
     (void)state;
     char yaml[512];
     char err[1024];
-    snprintf(yaml, sizeof(yaml), "%sdetection:\n    sel:\n        A: 1\n    timeframe: 15s\n"
-                                 "    condition: sel\n",
+    snprintf(yaml, sizeof(yaml),
+             "%sdetection:\n    sel:\n        A: 1\n    timeframe: 15s\n"
+             "    condition: sel\n",
              header);
     assert_int_equal(load_errors(yaml, err, sizeof(err), NULL), 1);
     assert_error_at(err, 8, 5, "detection.timeframe");

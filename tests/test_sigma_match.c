@@ -1,4 +1,5 @@
-/* Unit tests for Sigma value matching: wildcards, modifiers, null, aliases and Windows renderings. */
+/* Unit tests for Sigma value matching: wildcards, modifiers, null, aliases and Windows renderings.
+ */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -47,9 +48,12 @@ static void test_sigma_windash_matches_five_dashes(void **state)
     const char *body = "        CommandLine|windash|contains: ' -a'\n";
     assert_true(selection_matches(body, cmd("x.exe -a")));
     assert_true(selection_matches(body, cmd("x.exe /a")));
-    assert_true(selection_matches(body, cmd("x.exe \xe2\x80\x93" "a")));  /* U+2013 en dash */
-    assert_true(selection_matches(body, cmd("x.exe \xe2\x80\x94" "a")));  /* U+2014 em dash */
-    assert_true(selection_matches(body, cmd("x.exe \xe2\x80\x95" "a")));  /* U+2015 bar */
+    assert_true(selection_matches(body, cmd("x.exe \xe2\x80\x93"
+                                            "a"))); /* U+2013 en dash */
+    assert_true(selection_matches(body, cmd("x.exe \xe2\x80\x94"
+                                            "a"))); /* U+2014 em dash */
+    assert_true(selection_matches(body, cmd("x.exe \xe2\x80\x95"
+                                            "a"))); /* U+2015 bar */
     assert_false(selection_matches(body, cmd("x.exe +a")));
     assert_false(selection_matches(body, cmd("x.exe -b")));
 }
@@ -77,11 +81,13 @@ static void test_sigma_wildcards_and_escapes(void **state)
     (void)state;
     const char *star = "        Path: 'C:\\Win*\\cmd.exe'\n";
     assert_true(selection_matches(star, make_event(1, 0, "Path=c:\\windows\\CMD.exe", NULL)));
-    assert_false(selection_matches(star, make_event(1, 0, "Path=c:\\windows\\cmd.exe.bak",
-                                                     NULL)));
+    assert_false(selection_matches(star, make_event(1, 0, "Path=c:\\windows\\cmd.exe.bak", NULL)));
     const char *one = "        Name: 'a?c'\n";
     assert_true(selection_matches(one, make_event(1, 0, "Name=abc", NULL)));
-    assert_true(selection_matches(one, make_event(1, 0, "Name=a\xc3\xa9" "c", NULL)));
+    assert_true(selection_matches(one, make_event(1, 0,
+                                                  "Name=a\xc3\xa9"
+                                                  "c",
+                                                  NULL)));
     assert_false(selection_matches(one, make_event(1, 0, "Name=ac", NULL)));
     /* \* is a literal star and \\ a literal backslash (Sigma escaping). */
     const char *literal = "        Name: 'a\\*b\\\\'\n";
@@ -150,12 +156,12 @@ static void test_sigma_base64_variants(void **state)
 {
     (void)state;
     /* base64("whoami") = d2hvYW1p */
-    assert_true(selection_matches("        F|base64: 'whoami'\n",
-                                  make_event(1, 0, "F=d2hvYW1p", NULL)));
-    /* base64(" whoami") = IHdob2FtaQ== ; offset 1 keeps "dob2Ft". */
+    assert_true(
+        selection_matches("        F|base64: 'whoami'\n", make_event(1, 0, "F=d2hvYW1p", NULL)));
+    /* base64(" whoami") = IHdob2FtaQ==, and offset 1 keeps "dob2Ft". */
     assert_true(selection_matches("        F|base64offset|contains: 'whoami'\n",
                                   make_event(1, 0, "F=xxIHdob2FtaQ==", NULL)));
-    /* base64("  whoami") = ICB3aG9hbWk= ; offset 2 keeps "B3aG9hbW". */
+    /* base64("  whoami") = ICB3aG9hbWk=, and offset 2 keeps "B3aG9hbW". */
     assert_true(selection_matches("        F|base64offset|contains: 'whoami'\n",
                                   make_event(1, 0, "F=ICB3aG9hbWk=", NULL)));
     assert_false(selection_matches("        F|base64offset|contains: 'whoami'\n",
@@ -163,8 +169,8 @@ static void test_sigma_base64_variants(void **state)
     /* UTF-16LE "ab" = 61 00 62 00, base64 YQBiAA== */
     assert_true(selection_matches("        F|utf16le|base64: 'ab'\n",
                                   make_event(1, 0, "F=YQBiAA==", NULL)));
-    assert_true(selection_matches("        F|wide|base64: 'ab'\n",
-                                  make_event(1, 0, "F=YQBiAA==", NULL)));
+    assert_true(
+        selection_matches("        F|wide|base64: 'ab'\n", make_event(1, 0, "F=YQBiAA==", NULL)));
     /* UTF-16BE "ab" = 00 61 00 62, base64 AGEAYg== */
     assert_true(selection_matches("        F|utf16be|base64: 'ab'\n",
                                   make_event(1, 0, "F=AGEAYg==", NULL)));
@@ -189,8 +195,8 @@ static void test_sigma_cidr_ipv4_and_ipv6(void **state)
     assert_true(selection_matches(v4, make_event(1, 0, "IpAddress=::ffff:10.1.2.3", NULL)));
     assert_false(selection_matches(v4, make_event(1, 0, "IpAddress=10.2.0.1", NULL)));
     const char *v6 = "        IpAddress|cidr: 'fe80::/10'\n";
-    assert_true(selection_matches(v6, make_event(1, 0, "IpAddress=fe80::79bf:8ee2:433c:2567",
-                                                 NULL)));
+    assert_true(
+        selection_matches(v6, make_event(1, 0, "IpAddress=fe80::79bf:8ee2:433c:2567", NULL)));
     assert_false(selection_matches(v6, make_event(1, 0, "IpAddress=2001:db8::1", NULL)));
 }
 
@@ -198,10 +204,10 @@ static void test_sigma_fieldref_and_neq(void **state)
 {
     (void)state;
     const char *ref = "        TargetUserName|fieldref: SubjectUserName\n";
-    assert_true(selection_matches(ref, make_event(1, 0, "TargetUserName=Bob",
-                                                  "SubjectUserName=bob", NULL)));
-    assert_false(selection_matches(ref, make_event(1, 0, "TargetUserName=bob",
-                                                   "SubjectUserName=alice", NULL)));
+    assert_true(selection_matches(
+        ref, make_event(1, 0, "TargetUserName=Bob", "SubjectUserName=bob", NULL)));
+    assert_false(selection_matches(
+        ref, make_event(1, 0, "TargetUserName=bob", "SubjectUserName=alice", NULL)));
     const char *neq = "        EventID: 1\n        F|neq:\n            - 'a'\n            - 'b'\n";
     assert_true(selection_matches(neq, make_event(1, 0, "F=c", NULL)));
     assert_false(selection_matches(neq, make_event(1, 0, "F=b", NULL)));
@@ -218,6 +224,7 @@ static void test_sigma_keywords_search_all_fields(void **state)
     struct corr_engine *engine = engine_with(yaml, &log);
     assert_non_null(engine);
     feed(engine, make_event(5145, 0, "RelativeTargetName=SAMR", NULL));
+    feed(engine, make_event(5145, 0, "RelativeTargetName=\\pipe\\lsarpc", NULL));
     feed(engine, make_event(5145, 0, "RelativeTargetName=evil", NULL));
     assert_int_equal(alert_count(&log), 1);
     engine_done(engine, &log);
@@ -275,12 +282,17 @@ static void test_sigma_zeek_dce_rpc_maps_to_5712(void **state)
     (void)state;
     const char *zeek = "product: zeek\n    service: dce_rpc";
     const char *body = "        endpoint: svcctl\n        operation: CreateServiceW\n";
-    assert_true(selection_matches_source(zeek, body,
-                                         make_event(5712, 0, "InterfaceName=svcctl",
-                                                    "Operation=CreateServiceW", NULL)));
-    assert_false(selection_matches_source(zeek, body,
-                                          make_event(5145, 0, "InterfaceName=svcctl",
-                                                     "Operation=CreateServiceW", NULL)));
+    assert_true(selection_matches_source(
+        zeek, body, make_event(5712, 0, "InterfaceName=svcctl", "Operation=CreateServiceW", NULL)));
+    assert_false(selection_matches_source(
+        zeek, body, make_event(5145, 0, "InterfaceName=svcctl", "Operation=CreateServiceW", NULL)));
+    /* Zeek's operation names lack the "R" of the IDL names the events carry. */
+    assert_true(selection_matches_source(
+        zeek, body,
+        make_event(5712, 0, "InterfaceName=svcctl", "Operation=RCreateServiceW", NULL)));
+    assert_false(selection_matches_source(
+        zeek, body,
+        make_event(5712, 0, "InterfaceName=svcctl", "Operation=XCreateServiceW", NULL)));
     const char *smb = "product: zeek\n    service: smb_files";
     assert_true(selection_matches_source(smb, "        name: atsvc\n",
                                          make_event(5145, 0, "RelativeTargetName=atsvc", NULL)));

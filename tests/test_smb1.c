@@ -52,8 +52,8 @@ static void feed(struct fixture *f, bool from_client, const struct test_buf *b)
     smb_conn_message(f->conn, from_client, b->data, b->len, b->len, &pm);
 }
 
-static void header(struct test_buf *b, uint8_t command, bool reply, uint32_t status,
-                   uint16_t tid, uint16_t uid, uint16_t mid)
+static void header(struct test_buf *b, uint8_t command, bool reply, uint32_t status, uint16_t tid,
+                   uint16_t uid, uint16_t mid)
 {
     tb_bytes(b, "\xffSMB", 4);
     tb_u8(b, command);
@@ -264,6 +264,73 @@ static void test_smb1_andx_chain_logon_and_connect(void **state)
     assert_string_equal(event_field(share, "SubjectUserName"), "alice");
     assert_string_equal(event_field(share, "SubjectLogonId"), "0x800");
     assert_string_equal(event_get(share, EVENT_WIRE, "TreeId"), "2050");
+    assert_string_equal(event_get(share, EVENT_WIRE, "ShareType"), "disk");
+}
+
+/* Appends SESSION_SETUP_ANDX with extended security (WordCount 12) carrying blob. */
+static void session_setup_extended(struct test_buf *b, uint16_t uid, uint16_t mid,
+                                   const uint8_t *blob, size_t blob_len)
+{
+    header(b, SMB1_COM_SESSION_SETUP_ANDX, false, 0, 0, uid, mid);
+    words_begin(b, 12);
+    andx(b, SMB1_COM_NONE, 0);
+    tb_le16(b, 4356);
+    tb_le16(b, 50);
+    tb_le16(b, 0);
+    tb_le32(b, 0);
+    tb_le16(b, (uint16_t)blob_len);
+    tb_le32(b, 0);
+    tb_le32(b, 0x800000d4u);
+    size_t at = bytes_begin(b);
+    tb_bytes(b, blob, blob_len);
+    unicode_string(b, "Unix");
+    bytes_end(b, at);
+}
+
+static void session_setup_extended_reply(struct test_buf *b, uint32_t status, uint16_t mid,
+                                         const uint8_t *blob, size_t blob_len)
+{
+    header(b, SMB1_COM_SESSION_SETUP_ANDX, true, status, 0, UID, mid);
+    words_begin(b, 4);
+    andx(b, SMB1_COM_NONE, 0);
+    tb_le16(b, 0);
+    tb_le16(b, (uint16_t)blob_len);
+    size_t at = bytes_begin(b);
+    tb_bytes(b, blob, blob_len);
+    bytes_end(b, at);
+}
+
+/* Raw NTLMSSP in SMB1 extended security, as macOS clients send it. */
+static void test_smb1_extended_security_logon(void **state)
+{
+    struct fixture *f = *state;
+    struct test_buf b = {.len = 0};
+    uint8_t blob[512];
+    size_t blob_len;
+
+    session_setup_extended(&b, 0, 1, (const uint8_t *)"NTLMSSP\0\x01\0\0\0", 12);
+    feed(f, true, &b);
+    b.len = 0;
+    blob_len = test_ntlm_challenge(blob, "TEST-F7DFBC3FE9", "test-f7dfbc3fe9");
+    session_setup_extended_reply(&b, NT_STATUS_MORE_PROCESSING_REQUIRED, 1, blob, blob_len);
+    feed(f, false, &b);
+    assert_int_equal(test_events_count(&f->events, 4624), 0);
+
+    b.len = 0;
+    blob_len = test_ntlm_authenticate(blob, "BABYBOOK", "test", "BABYBOOK", 48);
+    session_setup_extended(&b, UID, 2, blob, blob_len);
+    feed(f, true, &b);
+    b.len = 0;
+    session_setup_extended_reply(&b, 0, 2, NULL, 0);
+    feed(f, false, &b);
+
+    struct event *ev = test_events_find(&f->events, 4624, 0);
+    assert_non_null(ev);
+    assert_string_equal(event_field(ev, "TargetUserName"), "test");
+    assert_string_equal(event_field(ev, "WorkstationName"), "BABYBOOK");
+    assert_string_equal(event_field(ev, "Computer"), "TEST-F7DFBC3FE9");
+    assert_string_equal(event_field(ev, "LmPackageName"), "NTLM V2");
+    assert_string_equal(event_get(ev, EVENT_WIRE, "MessageId"), "2");
 }
 
 static void test_smb1_pipe_open_adds_read_attributes(void **state)
@@ -310,6 +377,9 @@ static void test_smb1_file_open_keeps_mask(void **state)
     assert_string_equal(event_field(ev, "AccessMask"), "0x3");
     assert_null(event_get(ev, EVENT_WIRE, "Rule"));
     assert_string_equal(event_get(ev, EVENT_WIRE, "NtStatus"), "0xc0000034");
+    /* The share-level check passed, so Windows logs Audit Success for a missing file. */
+    assert_string_equal(event_field(ev, "Keywords"), "Audit Success");
+    assert_string_equal(event_get(ev, EVENT_WIRE, "Attempted"), "true");
 }
 
 static void test_smb1_andx_loop_is_cut(void **state)
@@ -538,16 +608,15 @@ int main(void)
         cmocka_unit_test(test_smb1_header_rejects_short_buffer),
         cmocka_unit_test(test_smb1_header_maps_dos_error),
         cmocka_unit_test_setup_teardown(test_smb1_andx_chain_logon_and_connect, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_smb1_pipe_open_adds_read_attributes, setup,
-                                        teardown),
+        cmocka_unit_test_setup_teardown(test_smb1_extended_security_logon, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_smb1_pipe_open_adds_read_attributes, setup, teardown),
         cmocka_unit_test_setup_teardown(test_smb1_generic_access_is_mapped, setup, teardown),
         cmocka_unit_test_setup_teardown(test_smb1_file_open_keeps_mask, setup, teardown),
         cmocka_unit_test_setup_teardown(test_smb1_andx_loop_is_cut, setup, teardown),
         cmocka_unit_test_setup_teardown(test_smb1_andx_offset_past_end_stops, setup, teardown),
         cmocka_unit_test_setup_teardown(test_smb1_write_andx_both_forms, setup, teardown),
         cmocka_unit_test_setup_teardown(test_smb1_read_andx_reaches_stream, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_smb1_transact_nmpipe_reaches_stream, setup,
-                                        teardown),
+        cmocka_unit_test_setup_teardown(test_smb1_transact_nmpipe_reaches_stream, setup, teardown),
         cmocka_unit_test_setup_teardown(test_smb1_open_andx_maps_access, setup, teardown),
         cmocka_unit_test_setup_teardown(test_smb1_nt_create_prefix_sweep, setup, teardown),
     };

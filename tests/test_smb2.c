@@ -153,8 +153,8 @@ static void tree_connect(struct fixture *f, uint64_t msg_id, const char *path, u
 }
 
 /* Appends a CREATE request body (after its header). */
-static void create_body(struct test_buf *b, const char *name, uint32_t access,
-                        uint32_t disposition, uint32_t options)
+static void create_body(struct test_buf *b, const char *name, uint32_t access, uint32_t disposition,
+                        uint32_t options)
 {
     size_t start = b->len - 64;
     tb_le16(b, 57);
@@ -288,6 +288,7 @@ static void test_smb2_tree_connect_emits_5140(void **state)
     assert_string_equal(event_field(ev, "IpPort"), "50000");
     assert_string_equal(event_field(ev, "Keywords"), "Audit Success");
     assert_string_equal(event_get(ev, EVENT_WIRE, "TreeId"), "5");
+    assert_string_equal(event_get(ev, EVENT_WIRE, "ShareType"), "disk");
 }
 
 static void test_smb2_create_emits_5145(void **state)
@@ -346,7 +347,31 @@ static void test_smb2_create_denied_is_audit_failure(void **state)
     assert_string_equal(event_get(ev, EVENT_WIRE, "NtStatus"), "0xc0000022");
 }
 
-/* Two unrelated CREATEs in one compound request, answered by one compound response. */
+/* Two unrelated CREATEs in one compound request, then one compound response. */
+static void test_smb2_tree_disconnect_forgets_tree(void **state)
+{
+    struct fixture *f = *state;
+    struct test_buf b = {.len = 0};
+    logon(f, NT_STATUS_SUCCESS);
+    tree_connect(f, 3, "\\\\WORKSTATION6\\C$", TREE_C, 1);
+
+    header(&b, SMB2_TREE_DISCONNECT, false, 0, 4, SESSION_ID, TREE_C);
+    tb_le16(&b, 4);
+    tb_le16(&b, 0);
+    feed(f, true, &b);
+    b.len = 0;
+    header(&b, SMB2_TREE_DISCONNECT, true, 0, 4, SESSION_ID, TREE_C);
+    tb_le16(&b, 4);
+    tb_le16(&b, 0);
+    feed(f, false, &b);
+
+    create(f, 5, TREE_C, "late.txt", 0x80, NT_STATUS_SUCCESS, 1, FILE_ID_A);
+    struct event *ev = test_events_find(&f->events, 5145, 0);
+    assert_non_null(ev);
+    assert_string_equal(event_field(ev, "ShareName"), "");
+    assert_int_equal(ctr_value("smb.create_unknown_tree"), 1);
+}
+
 static void test_smb2_compound_creates_emit_each(void **state)
 {
     struct fixture *f = *state;
@@ -375,8 +400,7 @@ static void test_smb2_compound_creates_emit_each(void **state)
     assert_int_equal(test_events_count(&f->events, 5145), 2);
     assert_string_equal(event_field(test_events_find(&f->events, 5145, 0), "RelativeTargetName"),
                         "a.txt");
-    assert_string_equal(event_field(test_events_find(&f->events, 5145, 1), "AccessMask"),
-                        "0x81");
+    assert_string_equal(event_field(test_events_find(&f->events, 5145, 1), "AccessMask"), "0x81");
 }
 
 /* A related CREATE carries all-ones ids and inherits SessionId and TreeId from its predecessor. */
@@ -461,7 +485,7 @@ static void test_smb2_async_create_matches_final(void **state)
             tb_zeros(&b, 7);
         }
         feed(f, false, &b);
-        assert_int_equal(test_events_count(&f->events, 5145), (size_t)final);
+        assert_int_equal(test_events_count(&f->events, 5145), (size_t) final);
     }
     struct event *ev = test_events_find(&f->events, 5145, 0);
     assert_string_equal(event_field(ev, "RelativeTargetName"), "slow.txt");
@@ -687,10 +711,9 @@ static void test_smb2_kerberos_logon_marked(void **state)
 {
     struct fixture *f = *state;
     struct test_buf b = {.len = 0};
-    /* GSS-API token with the Kerberos OID and an AP-REQ token id. */
-    static const uint8_t krb[] = {0x60, 0x0e, 0x06, 0x09, 0x2a, 0x86, 0x48, 0x86,
-                                  0xf7, 0x12, 0x01, 0x02, 0x02, 0x01, 0x00, 0x6e};
-    session_setup_request(&b, 1, 0, krb, sizeof(krb));
+    uint8_t blob[512];
+    size_t blob_len = test_krb_ap_req(blob, "THESHIRE.LOCAL", "cifs", "WORKSTATION6");
+    session_setup_request(&b, 1, 0, blob, blob_len);
     feed(f, true, &b);
     b.len = 0;
     session_setup_response(&b, 1, NT_STATUS_SUCCESS, NULL, 0);
@@ -699,9 +722,12 @@ static void test_smb2_kerberos_logon_marked(void **state)
     struct event *ev = test_events_find(&f->events, 4624, 0);
     assert_non_null(ev);
     assert_string_equal(event_field(ev, "AuthenticationPackageName"), "Kerberos");
+    assert_string_equal(event_field(ev, "LogonProcessName"), "Kerberos");
     assert_null(event_field(ev, "TargetUserName"));
-    /* Without an NTLM CHALLENGE or a tree path the server address names the computer. */
-    assert_string_equal(event_field(ev, "Computer"), "10.0.0.6");
+    /* The ticket's service principal names the server. */
+    assert_string_equal(event_field(ev, "Computer"), "WORKSTATION6");
+    assert_string_equal(event_get(ev, EVENT_WIRE, "KerberosService"), "cifs/WORKSTATION6");
+    assert_string_equal(event_get(ev, EVENT_WIRE, "KerberosRealm"), "THESHIRE.LOCAL");
 }
 
 /* A second connection to the same server uses the session and tree of the first (multichannel). */
@@ -736,30 +762,26 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_smb2_tree_connect_emits_5140, setup, teardown),
         cmocka_unit_test_setup_teardown(test_smb2_create_emits_5145, setup, teardown),
         cmocka_unit_test_setup_teardown(test_smb2_created_file_adds_write_data, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_smb2_create_denied_is_audit_failure, setup,
-                                        teardown),
+        cmocka_unit_test_setup_teardown(test_smb2_create_denied_is_audit_failure, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_smb2_tree_disconnect_forgets_tree, setup, teardown),
         cmocka_unit_test_setup_teardown(test_smb2_compound_creates_emit_each, setup, teardown),
         cmocka_unit_test_setup_teardown(test_smb2_related_create_inherits_ids, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_smb2_short_next_command_stops_walk, setup,
-                                        teardown),
+        cmocka_unit_test_setup_teardown(test_smb2_short_next_command_stops_walk, setup, teardown),
         cmocka_unit_test_setup_teardown(test_smb2_next_command_past_end_stops_walk, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_smb2_async_create_matches_final, setup, teardown),
         cmocka_unit_test_setup_teardown(test_smb2_pipe_write_and_read_reach_stream, setup,
                                         teardown),
-        cmocka_unit_test_setup_teardown(test_smb2_pipe_transceive_reaches_stream, setup,
-                                        teardown),
+        cmocka_unit_test_setup_teardown(test_smb2_pipe_transceive_reaches_stream, setup, teardown),
         cmocka_unit_test_setup_teardown(test_smb2_pipe_close_stops_stream, setup, teardown),
         cmocka_unit_test_setup_teardown(test_smb2_cut_write_reports_gap, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_smb2_transform_counted_per_session, setup,
-                                        teardown),
+        cmocka_unit_test_setup_teardown(test_smb2_transform_counted_per_session, setup, teardown),
         cmocka_unit_test_setup_teardown(test_smb2_create_prefix_sweep, setup, teardown),
         cmocka_unit_test_setup_teardown(test_smb2_pending_cap_counts_limit, setup, teardown),
         cmocka_unit_test_setup_teardown(test_smb2_unanswered_create_emitted_at_free, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_smb2_kerberos_logon_marked, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_smb2_second_channel_uses_known_tree, setup,
-                                        teardown),
+        cmocka_unit_test_setup_teardown(test_smb2_second_channel_uses_known_tree, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -42,13 +42,18 @@ static int teardown(void **state)
 
 static struct smb_pending request(uint64_t session_id, uint32_t tree_id, char *path)
 {
-    struct smb_pending p = {.in_use = true, .session_id = session_id, .tree_id = tree_id,
-                            .message_id = 9, .wire_message_id = 9, .time_us = 1000,
-                            .frame = 3, .path = path};
+    struct smb_pending p = {.in_use = true,
+                            .session_id = session_id,
+                            .tree_id = tree_id,
+                            .message_id = 9,
+                            .wire_message_id = 9,
+                            .time_us = 1000,
+                            .frame = 3,
+                            .path = path};
     return p;
 }
 
-/* Connects \\host\share as tree 1 of session 7. */
+/* Connects path with TreeId 1 in SessionId 7 and a successful response. */
 static void connect_tree(struct fixture *f, const char *path)
 {
     char copy[64];
@@ -84,14 +89,19 @@ static void test_smb_events_split_tree_path(void **state)
     (void)state;
     char share[64];
     char host[64];
-    assert_true(smb_split_tree_path("\\\\WORKSTATION6\\C$", share, sizeof(share), host,
-                                    sizeof(host)));
+    assert_true(
+        smb_split_tree_path("\\\\WORKSTATION6\\C$", share, sizeof(share), host, sizeof(host)));
     assert_string_equal(share, "\\\\*\\C$");
     assert_string_equal(host, "WORKSTATION6");
-    assert_true(smb_split_tree_path("//10.0.0.6/IPC$", share, sizeof(share), host,
-                                    sizeof(host)));
+    assert_true(smb_split_tree_path("//10.0.0.6/IPC$", share, sizeof(share), host, sizeof(host)));
     assert_string_equal(share, "\\\\*\\IPC$");
     assert_string_equal(host, "10.0.0.6");
+    assert_true(smb_split_tree_path("\\\\admin-pc\\c$", share, sizeof(share), host, sizeof(host)));
+    assert_string_equal(share, "\\\\*\\C$");
+    assert_true(smb_split_tree_path("\\\\s\\admin$", share, sizeof(share), host, sizeof(host)));
+    assert_string_equal(share, "\\\\*\\ADMIN$");
+    assert_true(smb_split_tree_path("\\\\s\\public", share, sizeof(share), host, sizeof(host)));
+    assert_string_equal(share, "\\\\*\\public");
     assert_false(smb_split_tree_path("\\\\hostonly", share, sizeof(share), host, sizeof(host)));
     assert_false(smb_split_tree_path("\\\\host\\", share, sizeof(share), host, sizeof(host)));
 }
@@ -100,7 +110,7 @@ static void test_smb_events_file_id_hex(void **state)
 {
     (void)state;
     const uint8_t id[16] = {0x01, 0x23, 0x45, 0x67, 0x89, 0xab, 0xcd, 0xef,
-                            0, 0, 0, 0, 0, 0, 0, 0xff};
+                            0,    0,    0,    0,    0,    0,    0,    0xff};
     char out[40];
     smb_format_file_id(id, out, sizeof(out));
     assert_string_equal(out, "0123456789abcdef00000000000000ff");
@@ -154,8 +164,10 @@ static void create_file(struct fixture *f, const char *name, uint32_t access, ui
     struct smb_pending req = request(7, 1, copy);
     req.desired_access = access;
     req.create_options = options;
-    struct smb_result res = {.status = status, .has_create_action = status == 0,
-                             .create_action = action, .has_file_id = status == 0};
+    struct smb_result res = {.status = status,
+                             .has_create_action = status == 0,
+                             .create_action = action,
+                             .has_file_id = status == 0};
     smb_event_create(&f->state, &req, &res);
 }
 
@@ -164,15 +176,15 @@ static void test_smb_events_write_data_rule_cases(void **state)
     struct fixture *f = *state;
     connect_tree(f, "\\\\S\\C$");
 
-    create_file(f, "new.exe", 0x120196, 0x40, 0, 3);      /* overwritten: extra event */
+    create_file(f, "new.exe", 0x120196, 0x40, 0, 3); /* overwritten: extra event */
     assert_int_equal(test_events_count(&f->events, 5145), 2);
-    create_file(f, "old.exe", 0x120196, 0x40, 0, 1);      /* opened: none */
+    create_file(f, "old.exe", 0x120196, 0x40, 0, 1); /* opened: none */
     assert_int_equal(test_events_count(&f->events, 5145), 3);
-    create_file(f, "dir", 0x100081 | 0x2, 0x1, 0, 2);     /* directory: none */
+    create_file(f, "dir", 0x100081 | 0x2, 0x1, 0, 2); /* directory: none */
     assert_int_equal(test_events_count(&f->events, 5145), 4);
     create_file(f, "denied.exe", 0x120196, 0x40, 0xc0000022u, 0); /* failed: none */
     assert_int_equal(test_events_count(&f->events, 5145), 5);
-    create_file(f, "ro.txt", 0x120089, 0x40, 0, 2);       /* no WriteData: none */
+    create_file(f, "ro.txt", 0x120089, 0x40, 0, 2); /* no WriteData: none */
     assert_int_equal(test_events_count(&f->events, 5145), 6);
 }
 
@@ -249,8 +261,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_smb_events_write_data_rule_cases, setup, teardown),
         cmocka_unit_test_setup_teardown(test_smb_events_share_root_name, setup, teardown),
         cmocka_unit_test_setup_teardown(test_smb_events_unknown_tree_counted, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_smb_events_release_emits_unanswered, setup,
-                                        teardown),
+        cmocka_unit_test_setup_teardown(test_smb_events_release_emits_unanswered, setup, teardown),
         cmocka_unit_test_setup_teardown(test_smb_events_pending_reuse_counts, setup, teardown),
         cmocka_unit_test_setup_teardown(test_smb_events_session_cap, setup, teardown),
     };

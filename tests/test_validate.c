@@ -143,6 +143,48 @@ static void test_validate_skew_limits_match(void **state)
     validator_free(val);
 }
 
+/* Adds a wire 5145 for target seen in capture input with SMB MessageId message_id. */
+static void add_wire_copy(struct validator *val, const char *input, const char *message_id,
+                          const char *target)
+{
+    struct event *ev = event_new(5145, 100 * 1000000LL, EVENT_ORIGIN_WIRE);
+    assert_non_null(ev);
+    ev->input = input;
+    assert_int_equal(event_set(ev, EVENT_DATA, "Computer", "WS6"), WA_OK);
+    assert_int_equal(event_set(ev, EVENT_DATA, "ShareName", "\\\\*\\IPC$"), WA_OK);
+    assert_int_equal(event_set(ev, EVENT_DATA, "RelativeTargetName", target), WA_OK);
+    assert_int_equal(event_set(ev, EVENT_DATA, "AccessMask", "0x3"), WA_OK);
+    assert_int_equal(event_set(ev, EVENT_DATA, "IpAddress", "10.0.0.5"), WA_OK);
+    assert_int_equal(event_set(ev, EVENT_DATA, "IpPort", "50000"), WA_OK);
+    assert_int_equal(event_set(ev, EVENT_WIRE, "SessionId", "0x1c0000000015"), WA_OK);
+    assert_int_equal(event_set(ev, EVENT_WIRE, "MessageId", message_id), WA_OK);
+    validator_add(val, ev);
+    event_free(ev);
+}
+
+static void test_validate_capture_copies_counted_once(void **state)
+{
+    (void)state;
+    struct validator *val = validator_new();
+    assert_non_null(val);
+    add_share_event(val, EVENT_ORIGIN_HOST, 100, "a", "0x2");
+    /* Both ends of the connection captured the same request (MessageId 7). */
+    add_wire_copy(val, "client-side.pcap", "7", "svcctl");
+    add_wire_copy(val, "server-side.pcap", "7", "svcctl");
+    /* A second request in one capture is a second event, not a copy. */
+    add_wire_copy(val, "client-side.pcap", "9", "svcctl");
+    char *text = write_table(val, true);
+    json_error_t error;
+    json_t *root = json_loads(text, 0, &error);
+    assert_non_null(root);
+    assert_int_equal(json_integer_value(json_object_get(root, "wire_duplicates")), 1);
+    json_t *row = json_array_get(json_object_get(root, "event_ids"), 0);
+    assert_int_equal(json_integer_value(json_object_get(row, "rebuilt")), 2);
+    json_decref(root);
+    free(text);
+    validator_free(val);
+}
+
 static void test_validate_one_side_missing_message(void **state)
 {
     (void)state;
@@ -175,6 +217,7 @@ int main(void)
         cmocka_unit_test_setup(test_validate_json_table_fields, setup),
         cmocka_unit_test_setup(test_validate_events_outside_span_ignored, setup),
         cmocka_unit_test_setup(test_validate_skew_limits_match, setup),
+        cmocka_unit_test_setup(test_validate_capture_copies_counted_once, setup),
         cmocka_unit_test_setup(test_validate_one_side_missing_message, setup),
         cmocka_unit_test_setup(test_validate_no_overlap_message, setup),
     };

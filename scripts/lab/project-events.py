@@ -9,15 +9,15 @@ output is one JSON object per line, keys sorted, lines sorted, so two
 projections compare with diff.
 
 Events keep EventID and every EventData field except those that change from
-run to run: times, client ports, logon ids, the attacker's host name, task
-XML, and the Source and Wire objects. Alerts keep the rule title and the
+run to run: times, client ports, dynamic RPC ports, logon ids, the
+attacker's host name, task XML, and the Source and Wire objects. Alerts keep the rule title and the
 group-by values, without the same unstable fields.
 
 Random names that the tools generate (psexec's service and binary names,
 atexec's task name) are replaced by placeholders. NAMES_FILE, written by the
-lab beside each capture, lists them as "<name><TAB><placeholder>" lines;
-RemCom pipe suffixes (random letters and the client's pid) are masked by
-pattern.
+lab beside each capture, lists them as "<name><TAB><placeholder>" lines.
+RemCom pipe suffixes (random letters and the client's pid) and
+secretsdump's temporary hive files are masked by pattern.
 """
 
 import argparse
@@ -31,6 +31,8 @@ UNSTABLE_FIELDS = {
     "Wire",
     "IpPort",
     "RemotePort",
+    # Dynamic RPC ports that the endpoint mapper returns change between runs.
+    "MappedPort",
     "WorkstationName",
     # Task XML carries the start time that atexec.py writes into it.
     "TaskContent",
@@ -44,6 +46,10 @@ LOGON_ID_NAME = re.compile(r"logon_?id$", re.IGNORECASE)
 # psexec.py names its stdin, stdout and stderr pipes RemCom_std*<4 random
 # letters><its pid>.
 REMCOM_PIPE = re.compile(r"(RemCom_std(?:in|out|err))[A-Za-z]{4}\d+")
+
+# secretsdump.py saves hives to <8 random letters>.tmp and does not print the
+# names. The pattern runs after the named masks, so atexec's <TASK>.tmp stays.
+RANDOM_TMP_FILE = re.compile(r"(?<![A-Za-z0-9])[A-Za-z]{8}\.tmp\b")
 
 
 def load_names(path):
@@ -66,10 +72,10 @@ def load_names(path):
 def mask_value(value, masks):
     if not isinstance(value, str):
         return value
-    value = REMCOM_PIPE.sub(r"\1<MACHINE><PID>", value)
     for pattern, replacement in masks:
         value = pattern.sub(replacement, value)
-    return value
+    value = REMCOM_PIPE.sub(r"\1<MACHINE><PID>", value)
+    return RANDOM_TMP_FILE.sub("<RANDOM>.tmp", value)
 
 
 def is_stable(name):

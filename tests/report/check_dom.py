@@ -4,7 +4,7 @@
 Reads the DOM that `chromium --dump-dom` printed after the page script ran and
 the JSON written by `--log-net-log`. Fails (exit 1, one line per problem) when
 the timeline lanes, the alert list or the drill-down are missing, when the page
-holds markup that did not come from the report writer (extra scripts, event
+contains markup that did not come from the report writer (extra scripts, event
 handler attributes, elements that fetch), when an expected hostile name is not
 shown as text, or when the page itself started any network request.
 
@@ -25,7 +25,6 @@ class ReportParser(HTMLParser):
 
     def __init__(self):
         super().__init__(convert_charrefs=True)
-        self.stack = []
         self.scripts = []
         self.handlers = []
         self.fetching = []
@@ -44,14 +43,19 @@ class ReportParser(HTMLParser):
     def handle_starttag(self, tag, attrs):
         attributes = dict(attrs)
         classes = (attributes.get("class") or "").split()
-        self.stack.append(tag)
+
+        # Markup the report writer never emits.
         for name, _ in attrs:
             if name.startswith("on"):
                 self.handlers.append((tag, name))
         if tag in FETCHING_TAGS:
             self.fetching.append(tag)
+        if tag == "meta" and (attributes.get("http-equiv") or "").lower() == "refresh":
+            self.fetching.append("meta refresh")
         if tag == "script":
             self.scripts.append(attributes)
+
+        # The parts of the page that must be present.
         if tag == "body" and "data-ready-ms" in attributes:
             self.ready_ms = int(attributes["data-ready-ms"])
         if tag == "g" and "lane" in classes:
@@ -65,8 +69,8 @@ class ReportParser(HTMLParser):
             self.alerts_with_evidence.add(self.current_alert)
         if tag == "span" and "local" in classes:
             self.local_times += 1
-        if tag == "meta" and (attributes.get("http-equiv") or "").lower() == "refresh":
-            self.fetching.append("meta refresh")
+
+        # Rows that the page script added to the event table.
         if tag == "table" and attributes.get("id") == "ev-table":
             self.in_event_table = True
         if tag == "tbody" and self.in_event_table:
@@ -81,8 +85,6 @@ class ReportParser(HTMLParser):
             self.in_event_body = False
         if tag == "table":
             self.in_event_table = False
-        while self.stack and self.stack.pop() != tag:
-            pass
 
     def handle_data(self, data):
         self.text.append(data)
@@ -114,7 +116,7 @@ def main():
     parser.add_argument("--alerts", action="store_true", help="require alerts with evidence")
     parser.add_argument("--text-file", help="file of texts the page must show, one per line")
     parser.add_argument("--max-ready-ms", type=int,
-                        help="longest time from navigation start to the end of the page script")
+                        help="maximum milliseconds from navigation start to the end of the page script")
     args = parser.parse_args()
     expected_texts = []
     if args.text_file:

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Write a JSON-lines Security log with many events, for load tests of the report.
 
-Events spread over one hour on 50 servers from 1000 client addresses: 5140
+Events spread over one hour on 50 servers from 200 client addresses: 5140
 share connects, 4624 logons, and one 5145 share access in every 1000 events.
 Fields follow the NXLog-style JSON that the log importer reads (TimeCreated,
 Hostname, RecordNumber).

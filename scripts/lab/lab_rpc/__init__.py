@@ -1,0 +1,1 @@
+"""Modules of the lab-only RPC responder (scripts/lab/rpc-responder.py)."""

@@ -1,0 +1,144 @@
+#!/usr/bin/env python3
+"""Rewrites an Ethernet/IPv4 pcap the way lossy or reordering capture points do.
+
+Usage: capture_mangle.py MODE INPUT OUTPUT
+
+Modes:
+  swap       swaps every other pair of consecutive TCP payload packets that
+             belong to the same flow and direction (out-of-order arrival)
+  duplicate  writes every fifth TCP payload packet twice (retransmission)
+  split      splits every TCP payload packet of more than 1 byte into two
+             segments with adjusted sequence numbers and IP lengths
+  overlap    follows each payload packet of more than 8 bytes with a copy of
+             its second half whose bytes are inverted (an overlap whose
+             second copy must lose)
+  midstream  drops the first third of the packets (capture started late)
+  port       moves TCP port 445 to 8445 on both sides, so SMB must be found by
+             classification instead of by its port
+
+IP and TCP checksums are left stale because wireaudit does not check them.
+Used by tests/it_capture_reorder.sh.
+"""
+import struct
+import sys
+
+
+def read_pcap(path):
+    data = open(path, "rb").read()
+    order = "<" if data[:4] in (b"\xd4\xc3\xb2\xa1", b"\x4d\x3c\xb2\xa1") else ">"
+    header = data[:24]
+    records = []
+    off = 24
+    while off + 16 <= len(data):
+        sec, frac, caplen, origlen = struct.unpack(order + "IIII", data[off:off + 16])
+        body = data[off + 16:off + 16 + caplen]
+        if len(body) < caplen:
+            break
+        records.append([sec, frac, origlen, body])
+        off += 16 + caplen
+    return header, order, records
+
+
+def tcp_parts(body):
+    """Returns (ip_offset, ip_header_len, tcp_header_len, flow_key) or None."""
+    if len(body) < 54 or body[12:14] != b"\x08\x00" or body[23] != 6:
+        return None
+    ihl = (body[14] & 0x0F) * 4
+    tcp = 14 + ihl
+    if len(body) < tcp + 20:
+        return None
+    thl = (body[tcp + 12] >> 4) * 4
+    key = (body[26:30], body[30:34], body[tcp:tcp + 2], body[tcp + 2:tcp + 4])
+    return 14, ihl, thl, key
+
+
+def payload_of(body):
+    parts = tcp_parts(body)
+    if parts is None:
+        return None, None
+    ip, ihl, thl, key = parts
+    total = struct.unpack(">H", body[ip + 2:ip + 4])[0]
+    start = ip + ihl + thl
+    end = min(len(body), ip + total)
+    if end <= start:
+        return None, None
+    return key, (start, end)
+
+
+def rebuild(body, start, payload, seq_delta):
+    """Returns a copy of body with payload replaced and the sequence number moved."""
+    ip = 14
+    tcp = ip + (body[ip] & 0x0F) * 4
+    head = bytearray(body[:start])
+    seq = struct.unpack(">I", head[tcp + 4:tcp + 8])[0]
+    struct.pack_into(">I", head, tcp + 4, (seq + seq_delta) & 0xFFFFFFFF)
+    struct.pack_into(">H", head, ip + 2, start - ip + len(payload))
+    return bytes(head) + payload
+
+
+def move_port(body):
+    """Returns body with TCP port 445 replaced by 8445 in either port field."""
+    parts = tcp_parts(body)
+    if parts is None:
+        return body
+    ip, ihl = parts[0], parts[1]
+    out = bytearray(body)
+    for at in (ip + ihl, ip + ihl + 2):
+        if out[at:at + 2] == b"\x01\xbd":
+            out[at:at + 2] = struct.pack(">H", 8445)
+    return bytes(out)
+
+
+def mangle(mode, records):
+    out = []
+    if mode == "midstream":
+        return records[len(records) // 3:]
+    if mode == "port":
+        return [rec[:3] + [move_port(rec[3])] for rec in records]
+    i = 0
+    pending_swap = True
+    while i < len(records):
+        rec = records[i]
+        key, span = payload_of(rec[3])
+        if mode == "swap" and key and i + 1 < len(records):
+            next_key, next_span = payload_of(records[i + 1][3])
+            if next_key == key and pending_swap:
+                out.append(records[i + 1])
+                out.append(rec)
+                pending_swap = False
+                i += 2
+                continue
+            if next_key == key:
+                pending_swap = True
+        out.append(rec)
+        if key and mode == "duplicate" and i % 5 == 0:
+            out.append(rec)
+        if key and mode in ("split", "overlap"):
+            start, end = span
+            payload = rec[3][start:end]
+            if mode == "split" and len(payload) > 1:
+                half = len(payload) // 2
+                out[-1] = rec[:3] + [rebuild(rec[3], start, payload[:half], 0)]
+                out.append(rec[:3] + [rebuild(rec[3], start, payload[half:], half)])
+            if mode == "overlap" and len(payload) > 8:
+                half = len(payload) // 2
+                inverted = bytes(b ^ 0xFF for b in payload[half:])
+                out.append(rec[:3] + [rebuild(rec[3], start, inverted, half)])
+        i += 1
+    return out
+
+
+def main():
+    if len(sys.argv) != 4:
+        raise SystemExit(__doc__)
+    mode, source, target = sys.argv[1:]
+    header, order, records = read_pcap(source)
+    with open(target, "wb") as out:
+        out.write(header)
+        for sec, frac, origlen, body in mangle(mode, records):
+            out.write(struct.pack(order + "IIII", sec, frac, len(body), max(origlen, len(body))))
+            out.write(body)
+
+
+if __name__ == "__main__":
+    main()
