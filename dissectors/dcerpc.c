@@ -405,24 +405,29 @@ static bool body_locate(const struct dcerpc_header *h, const uint8_t *pdu, size_
                         struct dcerpc_body *body)
 {
     memset(body, 0, sizeof(*body));
+    struct cursor whole;
+    cur_init(&whole, pdu, h->frag_length);
     size_t end = h->frag_length;
     if (stub_off > end) {
         return false;
     }
     if (h->auth_length != 0) {
         size_t trailer = end - h->auth_length - DCERPC_SEC_TRAILER_LEN;
-        if (trailer < stub_off) {
+        struct cursor c;
+        if (trailer < stub_off || !cur_at(&whole, &c, trailer, DCERPC_SEC_TRAILER_LEN)) {
             return false;
         }
-        struct cursor c;
-        cur_init(&c, pdu + trailer, DCERPC_SEC_TRAILER_LEN);
         body->auth_type = cur_u8(&c);
         body->auth_level = cur_u8(&c);
         uint8_t pad = cur_u8(&c);
         end = trailer >= stub_off + pad ? trailer - pad : stub_off;
     }
-    body->stub = pdu + stub_off;
-    body->stub_len = end - stub_off;
+    struct cursor stub;
+    if (!cur_at(&whole, &stub, stub_off, end - stub_off)) {
+        return false;
+    }
+    body->stub = stub.base;
+    body->stub_len = stub.len;
     return true;
 }
 
@@ -550,9 +555,10 @@ static void response_status(struct dcerpc_call_info *info, const uint8_t *stub, 
         return;
     }
     struct cursor c;
-    cur_init(&c, stub + len - 4, 4);
+    cur_init(&c, stub, len);
+    cur_seek(&c, len - 4);
     info->status = rd32(&c, big_endian);
-    info->status_known = true;
+    info->status_known = cur_ok(&c);
 }
 
 static void response_decode(struct dcerpc_stream *st, struct dcerpc_call *call, const uint8_t *stub,
@@ -826,8 +832,8 @@ static void handle_orphaned(struct dcerpc_stream *st, const struct dcerpc_header
 /*
  * Fills caller names that the transport left unknown (always the case over
  * TCP) from the NTLMSSP message in the auth trailer of a bind, alter_context,
- * auth3 or their acks: the AUTHENTICATE message names the user, the
- * CHALLENGE message the server.
+ * auth3 or their acks. The AUTHENTICATE message names the user and the
+ * CHALLENGE message names the server.
  */
 static void auth_learn_identity(struct dcerpc_stream *st, const struct dcerpc_header *h,
                                 const uint8_t *pdu)
@@ -835,9 +841,12 @@ static void auth_learn_identity(struct dcerpc_stream *st, const struct dcerpc_he
     if (h->auth_length == 0) {
         return;
     }
+    struct cursor whole;
+    struct cursor auth_value;
     struct ntlm_info info;
-    const uint8_t *auth_value = pdu + h->frag_length - h->auth_length;
-    if (ntlm_parse_blob(auth_value, h->auth_length, &info) != WA_OK ||
+    cur_init(&whole, pdu, h->frag_length);
+    if (!cur_at(&whole, &auth_value, h->frag_length - h->auth_length, h->auth_length) ||
+        ntlm_parse_blob(auth_value.base, auth_value.len, &info) != WA_OK ||
         info.mech != NTLM_MECH_NTLMSSP) {
         return;
     }

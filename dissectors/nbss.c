@@ -57,7 +57,8 @@ bool nbss_is_smb_start(const uint8_t p[8])
 static void start_message(struct nbss_dir *dir, const struct pkt_meta *pm)
 {
     uint8_t type = dir->window[0];
-    size_t length = ((size_t)dir->window[1] << 16) | ((size_t)dir->window[2] << 8) | dir->window[3];
+    size_t length = ((size_t)dir->window[1] << 16) | ((size_t)dir->window[2] << 8) |
+                    dir->window[3];
     dir->window_len = 0;
     if (type == NBSS_SESSION_MESSAGE) {
         dir->message_len = length;
@@ -96,7 +97,8 @@ static void finish_message(struct nbss_dir *dir, const uint8_t *msg, const struc
     if (dir->keep_len < dir->message_len) {
         CTR_INC("nbss.messages_cut");
     }
-    out->message(out->ctx, dir->from_client, msg, dir->keep_len, dir->message_len, &dir->first_pm);
+    out->message(out->ctx, dir->from_client, msg, dir->keep_len, dir->message_len,
+                 &dir->first_pm);
     dir->skip_len = dir->message_len - dir->keep_len;
     dir->have_len = 0;
     dir->state = dir->skip_len != 0 ? NBSS_SKIP : NBSS_HEADER;

@@ -10,8 +10,8 @@
 
 /* Where a packet came from, for TimeCreated and for going back to it. */
 struct pkt_meta {
-    int64_t time_us; /* capture timestamp, microseconds since 1970-01-01 UTC */
-    uint64_t frame;  /* 1-based frame number in the input */
+    int64_t time_us;   /* capture timestamp, microseconds since 1970-01-01 UTC */
+    uint64_t frame;    /* 1-based frame number in the input */
 };
 
 /*
@@ -20,7 +20,7 @@ struct pkt_meta {
  * side that sent the first SYN, or else the side using the higher port.
  */
 struct conn_meta {
-    char client_addr[46]; /* text form, IPv4 dotted or IPv6 RFC 5952 */
+    char client_addr[46];   /* text form, IPv4 dotted or IPv6 RFC 5952 */
     char server_addr[46];
     uint16_t client_port;
     uint16_t server_port;
@@ -84,8 +84,8 @@ struct dcerpc_endpoint {
     const char *user;             /* NTLM user, domain, workstation; NULL when unknown */
     const char *domain;
     const char *workstation;
-    const char *computer; /* server name for Computer, NULL to use the address */
-    uint64_t logon_id;    /* SMB SessionId, 0 over TCP */
+    const char *computer;         /* server name for Computer, NULL to use the address */
+    uint64_t logon_id;            /* SMB SessionId, 0 over TCP */
 };
 
 /* Returns a new stream, or NULL when out of memory. */
@@ -95,8 +95,8 @@ struct dcerpc_stream *dcerpc_stream_new(const struct dcerpc_endpoint *ep);
 void dcerpc_stream_free(struct dcerpc_stream *st);
 
 /* Appends in-order bytes of one direction (PDUs may span calls or share one). */
-void dcerpc_stream_data(struct dcerpc_stream *st, bool from_client, const uint8_t *data, size_t len,
-                        const struct pkt_meta *pm);
+void dcerpc_stream_data(struct dcerpc_stream *st, bool from_client, const uint8_t *data,
+                        size_t len, const struct pkt_meta *pm);
 
 /* Reports lost bytes in one direction: partial PDUs are dropped, the stream resynchronises. */
 void dcerpc_stream_gap(struct dcerpc_stream *st, bool from_client);

@@ -90,10 +90,13 @@ static bool call_succeeded(const struct dcerpc_call_info *call)
     return call->answered && !call->fault && call->status_known && call->status == 0;
 }
 
-static void set_outcome(struct event *ev, const struct dcerpc_call_info *call)
+/* Marks a rebuilt event attempted unless the call succeeded. Only Security events get Keywords. */
+static void set_outcome(struct event *ev, const struct dcerpc_call_info *call, bool security_log)
 {
     bool success = call_succeeded(call);
-    set_data(ev, "Keywords", success ? "Audit Success" : "Audit Failure");
+    if (security_log) {
+        set_data(ev, "Keywords", success ? "Audit Success" : "Audit Failure");
+    }
     if (!success) {
         set_wire(ev, "Attempted", "true");
     }
@@ -162,7 +165,7 @@ static void emit_service_system(const struct dcerpc_peer *peer, const struct dce
     set_data(ev, "ServiceType", type_text);
     set_data(ev, "StartType", start_name != NULL ? start_name : start_text);
     set_data(ev, "AccountName", account);
-    set_outcome(ev, call);
+    set_outcome(ev, call, false);
     set_wire(ev, "Rule", "service created over svcctl");
     sink_emit(&peer->conn->sink, ev);
 }
@@ -184,7 +187,7 @@ static void emit_service_security(const struct dcerpc_peer *peer,
     check_set(
         event_setf(ev, EVENT_DATA, "ServiceStartType", "%u", field_u32(args, "dwStartType", 3)));
     set_data(ev, "ServiceAccount", account);
-    set_outcome(ev, call);
+    set_outcome(ev, call, true);
     set_wire(ev, "Rule", "service created over svcctl");
     sink_emit(&peer->conn->sink, ev);
 }
@@ -266,7 +269,7 @@ static void emit_task(const struct dcerpc_peer *peer, const struct dcerpc_call_i
     set_caller(ev, peer, true);
     set_data(ev, "TaskName", task_name);
     set_data(ev, "TaskContent", content);
-    set_outcome(ev, call);
+    set_outcome(ev, call, true);
     set_wire(ev, "Command", command);
     set_wire(ev, "Rule",
              call->iface->id == RPC_IFACE_ATSVC ? "job added over atsvc"

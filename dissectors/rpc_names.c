@@ -11,6 +11,8 @@
  *
  * Each operation list is indexed by opnum. DCOM interfaces start at opnum 3
  * because opnums 0 to 2 are IUnknown's, which are never sent on the wire.
+ * The opnums that occur in the public test captures were cross-checked
+ * against the operation names tshark 4.0 prints for them.
  */
 #include "rpc_names.h"
 

@@ -141,26 +141,32 @@ static void read_string(const struct smb1_block *b, struct cursor *bytes, bool u
     if (unicode && (b->bytes_offset + cur_offset(bytes)) % 2 != 0) {
         cur_skip(bytes, 1);
     }
-    size_t start = cur_offset(bytes);
-    size_t end = start;
     size_t unit = unicode ? 2 : 1;
-    while (end + unit <= bytes->len &&
-           (bytes->base[end] != 0 || (unicode && bytes->base[end + 1] != 0))) {
-        end += unit;
+    size_t len = 0;
+    struct cursor scan = *bytes;
+    while (cur_left(&scan) >= unit) {
+        uint16_t ch = unicode ? cur_le16(&scan) : cur_u8(&scan);
+        if (ch == 0) {
+            break;
+        }
+        len += unit;
+    }
+    const uint8_t *text = cur_view(bytes, len);
+    cur_skip(bytes, WA_MIN(unit, cur_left(bytes))); /* the terminator, when present */
+    if (text == NULL || len == 0) {
+        return;
     }
     if (unicode) {
-        if (!ntlm_utf16_to_utf8(bytes->base + start, end - start, out, out_size)) {
+        if (!ntlm_utf16_to_utf8(text, len, out, out_size)) {
             CTR_INC("smb1.name_truncated");
         }
-    } else {
-        size_t n = WA_MIN(end - start, out_size - 1);
-        for (size_t i = 0; i < n; i++) {
-            uint8_t ch = bytes->base[start + i];
-            out[i] = ch < 0x80 ? (char)ch : '?';
-        }
-        out[n] = '\0';
+        return;
     }
-    cur_seek(bytes, WA_MIN(end + unit, bytes->len));
+    size_t n = WA_MIN(len, out_size - 1);
+    for (size_t i = 0; i < n; i++) {
+        out[i] = text[i] < 0x80 ? (char)text[i] : '?';
+    }
+    out[n] = '\0';
 }
 
 static bool is_unicode(const struct smb1_msg *m)
@@ -487,11 +493,13 @@ static void pipe_deliver(struct smb1_msg *m, struct smb_pipe *pipe, uint32_t off
         pipe_hand_over(m, pipe, data.base, data.len);
         return;
     }
-    if (!m->cut || off > m->all.len) {
+    /* A message delivered as a prefix: hand over the bytes present, then report the gap. */
+    all = m->all;
+    if (!m->cut || off > all.len || !cur_at(&all, &data, off, all.len - off)) {
         CTR_INC("smb1.malformed");
         return;
     }
-    pipe_hand_over(m, pipe, m->all.base + off, m->all.len - off);
+    pipe_hand_over(m, pipe, data.base, data.len);
     dcerpc_stream_gap(pipe->rpc, m->from_client);
     CTR_INC("smb1.pipe_data_cut");
 }

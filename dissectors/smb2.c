@@ -346,11 +346,13 @@ static void pipe_deliver(struct smb2_element *el, struct smb_pipe *pipe, bool fr
         pipe_hand_over(pipe, from_client, data.base, data.len, el->pm);
         return;
     }
-    if (!el->cut || off > el->body.len) {
+    /* A message delivered as a prefix: hand over the bytes present, then report the gap. */
+    body = el->body;
+    if (!el->cut || off > body.len || !cur_at(&body, &data, off, body.len - off)) {
         CTR_INC("smb2.malformed");
         return;
     }
-    pipe_hand_over(pipe, from_client, el->body.base + off, el->body.len - off, el->pm);
+    pipe_hand_over(pipe, from_client, data.base, data.len, el->pm);
     dcerpc_stream_gap(pipe->rpc, from_client);
     CTR_INC("smb2.pipe_data_cut");
 }
@@ -582,7 +584,12 @@ static void walk_compound(struct smb_state *st, bool from_client, struct cursor 
 
     for (unsigned n = 0; n < SMB2_COMPOUND_MAX; n++) {
         struct smb2_element el = {.from_client = from_client, .pm = pm};
-        enum wa_status rc = smb2_parse_header(msg->base + off, msg->len - off, &el.hdr);
+        struct cursor rest;
+        if (!cur_at(msg, &rest, off, msg->len - off)) {
+            CTR_INC("smb2.malformed");
+            return;
+        }
+        enum wa_status rc = smb2_parse_header(rest.base, rest.len, &el.hdr);
         if (rc != WA_OK) {
             ctr_add(rc == WA_NEED_MORE ? "smb2.truncated" : "smb2.malformed", 1);
             return;
@@ -594,7 +601,7 @@ static void walk_compound(struct smb_state *st, bool from_client, struct cursor 
             return;
         }
         el.cut = off + el_len > msg->len || (next == 0 && total_len > msg->len);
-        cur_init(&el.body, msg->base + off, WA_MIN(el_len, msg->len - off));
+        cur_init(&el.body, rest.base, WA_MIN(el_len, rest.len));
         if (n > 0 && (el.hdr.flags & SMB2_FLAGS_RELATED_OPERATIONS) != 0) {
             el.hdr.session_id = prev.hdr.session_id;
             el.hdr.tree_id = prev.hdr.tree_id;

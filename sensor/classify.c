@@ -20,15 +20,22 @@ struct classify_flow {
 
 static struct ndpi_detection_module_struct *ndpi_module;
 static unsigned ndpi_references;
+static bool ndpi_failed;
 
-bool classify_acquire(void)
+/*
+ * Creates the nDPI module on first need. Initialisation loads nDPI's host and
+ * address lists and takes about 20 ms, which captures whose flows are all on
+ * the fast-path ports never pay. Returns false when nDPI is unavailable.
+ */
+static bool ndpi_ready(void)
 {
-    if (ndpi_references++ > 0) {
+    if (ndpi_module != NULL || ndpi_failed || ndpi_references == 0) {
         return ndpi_module != NULL;
     }
     ndpi_module = ndpi_init_detection_module(ndpi_no_prefs);
     if (ndpi_module == NULL) {
         CTR_INC("classify.ndpi_unavailable");
+        ndpi_failed = true;
         return false;
     }
     NDPI_PROTOCOL_BITMASK all;
@@ -36,6 +43,12 @@ bool classify_acquire(void)
     ndpi_set_protocol_detection_bitmask2(ndpi_module, &all);
     ndpi_finalize_initialization(ndpi_module);
     return true;
+}
+
+bool classify_acquire(void)
+{
+    ndpi_references++;
+    return !ndpi_failed;
 }
 
 void classify_release(void)
@@ -55,7 +68,7 @@ struct classify_flow *classify_flow_new(void)
     if (cf == NULL) {
         return NULL;
     }
-    if (ndpi_module != NULL) {
+    if (ndpi_ready()) {
         cf->ndpi = calloc(1, ndpi_detection_get_sizeof_ndpi_flow_struct());
         if (cf->ndpi == NULL) {
             free(cf);

@@ -23,9 +23,9 @@ enum flow_app {
 struct classify_flow;
 
 /*
- * Takes a reference on the process-wide nDPI module, creating it on first use.
- * Returns false when nDPI cannot be initialised; classification then relies on
- * the payload checks alone.
+ * Takes a reference on the process-wide nDPI module, which is created when the
+ * first flow needs classification. Returns false when nDPI failed to
+ * initialise, and classification then relies on the payload checks alone.
  */
 bool classify_acquire(void);
 

@@ -55,8 +55,11 @@ void report_add_input(struct report *rep, const char *path, const char *kind)
         free(in->kind);
         return;
     }
+    /* A live input is named by its interface, which may match a file name by chance. */
     struct stat st;
-    in->size_bytes = stat(path, &st) == 0 && S_ISREG(st.st_mode) ? (uint64_t)st.st_size : 0;
+    bool live = strcmp(kind, "live") == 0;
+    in->size_bytes =
+        !live && stat(path, &st) == 0 && S_ISREG(st.st_mode) ? (uint64_t)st.st_size : 0;
     rep->input_count++;
 }
 
@@ -114,7 +117,7 @@ bool report_write(struct report *rep)
         free(tmp);
         return false;
     }
-    /* mkstemp() creates the file as 0600; give the report the usual umask-based mode. */
+    /* mkstemp() creates the file as 0600, so give the report the usual umask-based mode. */
     mode_t mask = umask(0);
     umask(mask);
     fchmod(fd, 0666 & ~mask);

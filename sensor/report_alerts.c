@@ -6,8 +6,10 @@
 
 #include "html.h"
 
-/* Maximum length in bytes of a field value written in full; longer ones (TaskContent XML) are cut
- * with a note. */
+/*
+ * Maximum length in bytes of a field value written in full. Longer values (TaskContent XML)
+ * are cut with a note.
+ */
 #define REPORT_VALUE_MAX 4096
 /* Distinct values shown per field of an alert. */
 #define REPORT_VALUES_SHOWN 50
@@ -17,7 +19,7 @@
 
 static const struct report *sort_rep;
 
-/* Writes a JSON scalar as text; objects and arrays are written as compact JSON text. */
+/* Writes a JSON value as text, objects and arrays as compact JSON. */
 static void write_json_value(FILE *out, const json_t *value)
 {
     if (json_is_string(value)) {
@@ -58,6 +60,60 @@ static int compare_technique(const void *a, const void *b)
     return strcmp(x, y);
 }
 
+/*
+ * Names of the ATT&CK Enterprise techniques that the bundled patterns and the
+ * common Sigma rules for SMB and RPC tag, as MITRE lists them (sub-techniques
+ * by their own name). Other tags show their ID only.
+ */
+static const struct {
+    const char *tag;
+    const char *name;
+} technique_names[] = {
+    {"attack.t1003", "OS Credential Dumping"},
+    {"attack.t1003.001", "LSASS Memory"},
+    {"attack.t1003.002", "Security Account Manager"},
+    {"attack.t1003.003", "NTDS"},
+    {"attack.t1003.004", "LSA Secrets"},
+    {"attack.t1003.006", "DCSync"},
+    {"attack.t1012", "Query Registry"},
+    {"attack.t1021.002", "SMB/Windows Admin Shares"},
+    {"attack.t1021.003", "Distributed Component Object Model"},
+    {"attack.t1039", "Data from Network Shared Drive"},
+    {"attack.t1047", "Windows Management Instrumentation"},
+    {"attack.t1053.002", "At"},
+    {"attack.t1053.005", "Scheduled Task"},
+    {"attack.t1082", "System Information Discovery"},
+    {"attack.t1087.002", "Domain Account"},
+    {"attack.t1112", "Modify Registry"},
+    {"attack.t1134.001", "Token Impersonation/Theft"},
+    {"attack.t1134.002", "Create Process with Token"},
+    {"attack.t1187", "Forced Authentication"},
+    {"attack.t1212", "Exploitation for Credential Access"},
+    {"attack.t1484.001", "Group Policy Modification"},
+    {"attack.t1486", "Data Encrypted for Impact"},
+    {"attack.t1543.003", "Windows Service"},
+    {"attack.t1547", "Boot or Logon Autostart Execution"},
+    {"attack.t1547.001", "Registry Run Keys / Startup Folder"},
+    {"attack.t1547.004", "Winlogon Helper DLL"},
+    {"attack.t1547.009", "Shortcut Modification"},
+    {"attack.t1552.002", "Credentials in Registry"},
+    {"attack.t1557.001", "LLMNR/NBT-NS Poisoning and SMB Relay"},
+    {"attack.t1569", "System Services"},
+    {"attack.t1569.002", "Service Execution"},
+    {"attack.t1570", "Lateral Tool Transfer"},
+};
+
+/* Returns the technique's name for a tag such as "attack.t1021.002", or NULL when not listed. */
+static const char *technique_name(const char *tag)
+{
+    for (size_t i = 0; i < WA_ARRAY_LEN(technique_names); i++) {
+        if (strcmp(technique_names[i].tag, tag) == 0) {
+            return technique_names[i].name;
+        }
+    }
+    return NULL;
+}
+
 static void matrix_header(const struct report *rep, const uint32_t *columns, FILE *out)
 {
     fputs("<tr><th>Host</th>", out);
@@ -72,6 +128,12 @@ static void matrix_header(const struct report *rep, const uint32_t *columns, FIL
             /* "attack.t1021.002" is shown as ATT&CK writes it: "T1021.002". */
             fputc('T', out);
             html_write_text(out, tech->tag + 8);
+        }
+        const char *name = technique_name(tech->tag);
+        if (name != NULL) {
+            fputs("<br><span class=\"tname\">", out);
+            html_write_text(out, name);
+            fputs("</span>", out);
         }
         if (tech->tactics[0] != '\0') {
             fputs("<br><span class=\"note\">", out);

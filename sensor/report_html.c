@@ -65,7 +65,8 @@ static const char report_css[] =
     ".cols{display:flex;flex-wrap:wrap;gap:8px 32px;align-items:flex-start}"
     ".cols .note{max-width:380px}\n"
     ".matrix td.c{text-align:center;min-width:44px}.matrix th.t{max-width:130px;"
-    "font-weight:600}.matrix th.t .note{font-weight:400;font-size:11px}\n"
+    "font-weight:600}.matrix th.t .note{font-weight:400;font-size:11px}"
+    ".matrix th.t .tname{font-weight:400}\n"
     ".skip td:first-child{font-family:ui-monospace,Menlo,Consolas,monospace}\n"
     "#ev-controls{margin:6px 0}#ev-controls input{width:320px;padding:3px 6px}"
     "#ev-controls button{margin-left:6px}\n";

@@ -111,7 +111,13 @@ check_live() {
         "$WIREAUDIT" -i lo --rules "$RULES" --report "$work/live.html" \
             >"$work/live.alerts" 2>"$work/live.stderr" &
         pid=$!
-        sleep 1
+        # Wait until the capture has its packet socket open (a second line in
+        # /proc/net/packet, which lists this namespace only), at most 10 s.
+        i=0
+        while [ "$(wc -l </proc/net/packet)" -lt 2 ] && [ $i -lt 100 ]; do
+            sleep 0.1
+            i=$((i + 1))
+        done
         "$PYTHON" tests/report/send_frames.py lo "$work/hostile.pcap" || exit 4
         sleep 1
         kill -USR1 $pid

@@ -61,7 +61,7 @@ static struct fixture *fixture_new(const char *pipe)
         .conn = &f->conn,
         .pipe = pipe,
         .share = pipe != NULL ? "\\\\*\\IPC$" : NULL,
-        /* Over TCP the transport knows no names: they come from the RPC auth trailer. */
+        /* Over TCP the transport has no names, so they come from the RPC auth trailer. */
         .user = pipe != NULL ? "alice" : NULL,
         .domain = pipe != NULL ? "CORP" : NULL,
         .computer = pipe != NULL ? "SRV1" : NULL,
@@ -508,6 +508,8 @@ static void test_dcerpc_create_service_emits_7045_and_4697(void **state)
     assert_string_equal(event_field(system, "ServiceType"), "user mode service");
     assert_string_equal(event_field(system, "StartType"), "demand start");
     assert_string_equal(event_field(system, "AccountName"), "LocalSystem");
+    assert_null(event_field(system, "Keywords")); /* a System log event has no audit outcome */
+    assert_string_equal(event_field(security, "Keywords"), "Audit Success");
     assert_string_equal(event_field(security, "ServiceName"), "evil");
     assert_string_equal(event_field(security, "ServiceFileName"), "c:\\e.exe");
     assert_string_equal(event_field(security, "ServiceType"), "0x10");

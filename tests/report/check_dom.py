@@ -3,10 +3,11 @@
 
 Reads the DOM that `chromium --dump-dom` printed after the page script ran and
 the JSON written by `--log-net-log`. Fails (exit 1, one line per problem) when
-the timeline lanes, the alert list or the drill-down are missing, when the page
-contains markup that did not come from the report writer (extra scripts, event
-handler attributes, elements that fetch), when an expected hostile name is not
-shown as text, or when the page itself started any network request.
+the timeline lanes, the alert list or the drill-down are missing. It also fails
+when the page contains markup that did not come from the report writer (extra
+scripts, event handler attributes, elements that fetch), when an expected
+hostile name is not shown as text, or when the page itself started any network
+request.
 
 Usage: check_dom.py DOM.html NETLOG.json [--alerts] [--text-file FILE]
 """
@@ -15,7 +16,7 @@ import json
 import sys
 from html.parser import HTMLParser
 
-# Elements that fetch or embed something; the report writer emits none of them.
+# Elements that fetch or embed something. The report writer emits none of them.
 FETCHING_TAGS = {"img", "iframe", "object", "embed", "link", "base", "audio", "video",
                  "source", "frame", "form"}
 
@@ -39,6 +40,7 @@ class ReportParser(HTMLParser):
         self.in_event_body = False
         self.text = []
         self.ready_ms = None
+        self.policy = None
 
     def handle_starttag(self, tag, attrs):
         attributes = dict(attrs)
@@ -56,6 +58,9 @@ class ReportParser(HTMLParser):
             self.scripts.append(attributes)
 
         # The parts of the page that must be present.
+        if tag == "meta" and (attributes.get("http-equiv") or "").lower() == \
+                "content-security-policy":
+            self.policy = attributes.get("content") or ""
         if tag == "body" and "data-ready-ms" in attributes:
             self.ready_ms = int(attributes["data-ready-ms"])
         if tag == "g" and "lane" in classes:
@@ -100,7 +105,7 @@ def page_requests(netlog_path):
         if names.get(event.get("type")) != "URL_REQUEST_START_JOB" or event.get("phase") != 1:
             continue
         params = event.get("params", {})
-        # The browser's own update and sign-in checks carry no origin; page loads carry the
+        # The browser's own update and sign-in checks carry no origin, but page loads carry the
         # page's origin ("null" for a file:// page).
         if params.get("initiator") == "not an origin":
             background += 1
@@ -128,6 +133,8 @@ def main():
         report.feed(f.read())
     text = "".join(report.text)
     problems = []
+    if report.policy is None or "default-src 'none'" not in report.policy:
+        problems.append("no Content-Security-Policy with default-src 'none': %r" % report.policy)
     if report.lanes == 0:
         problems.append("no timeline lane (<g class=\"lane\">)")
     if not report.alert_list:
