@@ -57,14 +57,13 @@ bool nbss_is_smb_start(const uint8_t p[8])
 static void start_message(struct nbss_dir *dir, const struct pkt_meta *pm)
 {
     uint8_t type = dir->window[0];
-    size_t length = ((size_t)dir->window[1] << 16) | ((size_t)dir->window[2] << 8) |
-                    dir->window[3];
+    size_t length = ((size_t)dir->window[1] << 16) | ((size_t)dir->window[2] << 8) | dir->window[3];
     dir->window_len = 0;
     if (type == NBSS_SESSION_MESSAGE) {
         dir->message_len = length;
         dir->keep_len = WA_MIN(length, (size_t)wa_opts.message_max);
         dir->have_len = 0;
-        dir->need_asked = false;
+        dir->need_called = false;
         dir->first_pm = *pm;
         dir->state = length != 0 ? NBSS_BODY : NBSS_HEADER;
         return;
@@ -97,8 +96,7 @@ static void finish_message(struct nbss_dir *dir, const uint8_t *msg, const struc
     if (dir->keep_len < dir->message_len) {
         CTR_INC("nbss.messages_cut");
     }
-    out->message(out->ctx, dir->from_client, msg, dir->keep_len, dir->message_len,
-                 &dir->first_pm);
+    out->message(out->ctx, dir->from_client, msg, dir->keep_len, dir->message_len, &dir->first_pm);
     dir->skip_len = dir->message_len - dir->keep_len;
     dir->have_len = 0;
     dir->state = dir->skip_len != 0 ? NBSS_SKIP : NBSS_HEADER;
@@ -142,8 +140,8 @@ static size_t take_body(struct nbss_dir *dir, const uint8_t *data, size_t len,
         finish_message(dir, data, out);
         return used;
     }
-    bool ask = out->need != NULL && !dir->need_asked;
-    size_t target = ask ? WA_MIN(dir->keep_len, (size_t)SMB_MESSAGE_HEAD_LEN) : dir->keep_len;
+    bool call_need = out->need != NULL && !dir->need_called;
+    size_t target = call_need ? WA_MIN(dir->keep_len, (size_t)SMB_MESSAGE_HEAD_LEN) : dir->keep_len;
     if (!reserve_buffer(dir, target)) {
         CTR_INC("nbss.pool_full");
         nbss_gap(dir);
@@ -152,8 +150,8 @@ static size_t take_body(struct nbss_dir *dir, const uint8_t *data, size_t len,
     size_t n = WA_MIN(target - dir->have_len, len);
     memcpy(dir->buf + dir->have_len, data, n);
     dir->have_len += n;
-    if (ask && dir->have_len == target) {
-        dir->need_asked = true;
+    if (call_need && dir->have_len == target) {
+        dir->need_called = true;
         size_t need =
             out->need(out->ctx, dir->from_client, dir->buf, dir->have_len, dir->message_len);
         dir->keep_len = WA_MAX(dir->have_len, WA_MIN(dir->keep_len, need));

@@ -35,8 +35,8 @@
  * SMB_MESSAGE_HEAD_LEN bytes, and need() returns how much of it to keep.
  */
 struct nbss_output {
-    void (*message)(void *ctx, bool from_client, const uint8_t *msg, size_t len,
-                    size_t total_len, const struct pkt_meta *pm);
+    void (*message)(void *ctx, bool from_client, const uint8_t *msg, size_t len, size_t total_len,
+                    const struct pkt_meta *pm);
     size_t (*need)(void *ctx, bool from_client, const uint8_t *head, size_t head_len,
                    size_t total_len);
     void *ctx;
@@ -53,15 +53,15 @@ enum nbss_state {
 struct nbss_dir {
     enum nbss_state state;
     bool from_client;
-    uint8_t window[8];   /* header bytes, or the last bytes scanned while resynchronising */
+    uint8_t window[8]; /* header bytes, or the last bytes scanned while resynchronising */
     size_t window_len;
-    size_t message_len;  /* total length of the current session message */
-    size_t keep_len;     /* bytes of it to deliver: min(message_len, wa_opts.message_max) */
-    size_t have_len;     /* bytes of the message collected in buf */
-    bool need_asked;     /* nbss_output.need() was called for the current message */
-    size_t skip_len;     /* bytes still to discard */
+    size_t message_len;       /* total length of the current session message */
+    size_t keep_len;          /* bytes of it to deliver: min(message_len, wa_opts.message_max) */
+    size_t have_len;          /* bytes of the message collected in buf */
+    bool need_called;         /* nbss_output.need() was called for the current message */
+    size_t skip_len;          /* bytes still to discard */
     struct pkt_meta first_pm; /* packet that carried the message's first byte */
-    uint8_t *buf;        /* message assembly buffer, allocated on first use */
+    uint8_t *buf;             /* message assembly buffer, allocated on first use */
     size_t buf_size;
 };
 

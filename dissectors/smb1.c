@@ -474,15 +474,9 @@ static struct smb_pipe *pipe_by_fid(struct smb_state *st, uint16_t fid, uint8_t 
     return smb_pipe_get(st, file_id);
 }
 
-static void pipe_hand_over(const struct smb1_msg *m, struct smb_pipe *pipe, const uint8_t *data,
-                           size_t len)
-{
-    dcerpc_stream_data(pipe->rpc, m->from_client, data, len, m->pm);
-    ctr_add(m->from_client ? "smb.pipe_bytes_to_server" : "smb.pipe_bytes_to_client", len);
-}
-
 /* Hands count bytes at off (from the header) to a pipe stream; a cut message ends in a gap. */
-static void pipe_deliver(struct smb1_msg *m, struct smb_pipe *pipe, uint32_t off, uint32_t count)
+static void pipe_deliver(struct smb_state *st, struct smb1_msg *m, struct smb_pipe *pipe,
+                         uint32_t off, uint32_t count)
 {
     struct cursor all = m->all;
     struct cursor data;
@@ -490,7 +484,7 @@ static void pipe_deliver(struct smb1_msg *m, struct smb_pipe *pipe, uint32_t off
         return;
     }
     if (cur_at(&all, &data, off, count)) {
-        pipe_hand_over(m, pipe, data.base, data.len);
+        smb_pipe_deliver(st, pipe, m->from_client, data.base, data.len, m->pm);
         return;
     }
     /* A message delivered as a prefix: hand over the bytes present, then report the gap. */
@@ -499,9 +493,41 @@ static void pipe_deliver(struct smb1_msg *m, struct smb_pipe *pipe, uint32_t off
         CTR_INC("smb1.malformed");
         return;
     }
-    pipe_hand_over(m, pipe, data.base, data.len);
+    smb_pipe_deliver(st, pipe, m->from_client, data.base, data.len, m->pm);
     dcerpc_stream_gap(pipe->rpc, m->from_client);
     CTR_INC("smb1.pipe_data_cut");
+}
+
+/* Returns true when the count bytes at off (or those present) start with a DCE-RPC PDU header. */
+static bool data_is_dcerpc(const struct smb1_msg *m, uint32_t off, uint32_t count)
+{
+    struct cursor all = m->all;
+    struct cursor data;
+    if (count == 0 || off > all.len) {
+        return false;
+    }
+    if (!cur_at(&all, &data, off, WA_MIN((size_t)count, all.len - off))) {
+        return false;
+    }
+    return smb_data_is_dcerpc(data.base, data.len);
+}
+
+/*
+ * Returns the pipe that fid names. When the capture missed the open or the
+ * TREE_CONNECT (it started mid-session), a FID on IPC$ or on an unknown tree
+ * becomes a pipe once its data parses as a DCE-RPC PDU header, as Wireshark
+ * decides. uid and tid are the request's.
+ */
+static struct smb_pipe *pipe_find_or_infer(struct smb_state *st, const struct smb1_msg *m,
+                                           uint16_t uid, uint16_t tid, uint16_t fid,
+                                           uint32_t off, uint32_t count)
+{
+    uint8_t file_id[16];
+    struct smb_pipe *pipe = pipe_by_fid(st, fid, file_id);
+    if (pipe != NULL || !smb_tree_may_hold_pipe(st, uid, tid) || !data_is_dcerpc(m, off, count)) {
+        return pipe;
+    }
+    return smb_pipe_infer(st, uid, tid, file_id, NULL);
 }
 
 static void close_request(struct smb_state *st, struct smb1_block *b)
@@ -528,12 +554,16 @@ static void transaction_request(struct smb_state *st, struct smb1_msg *m, struct
         CTR_INC("smb1.transaction_other");
         return;
     }
-    struct smb_pipe *pipe = pipe_by_fid(st, fid, file_id);
-    if (function != SMB1_TRANS_TRANSACT_NMPIPE || pipe == NULL) {
+    struct smb_pipe *pipe = NULL;
+    if (function == SMB1_TRANS_TRANSACT_NMPIPE) {
+        pipe = pipe_find_or_infer(st, m, m->hdr.uid, m->hdr.tid, fid, data_off, data_count);
+    }
+    if (pipe == NULL) {
         CTR_INC("smb1.transaction_other");
         return;
     }
-    pipe_deliver(m, pipe, data_off, data_count);
+    (void)pipe_by_fid(st, fid, file_id);
+    pipe_deliver(st, m, pipe, data_off, data_count);
     struct smb_pending *p = pending_open(st, m, b->command);
     if (p != NULL) {
         memcpy(p->file_id, file_id, 16);
@@ -560,7 +590,7 @@ static bool transaction_response(struct smb_state *st, struct smb1_msg *m, struc
         return true;
     }
     if (pipe != NULL) {
-        pipe_deliver(m, pipe, data_off, data_count);
+        pipe_deliver(st, m, pipe, data_off, data_count);
     }
     p->data_done += data_count;
     return data_count == 0 || p->data_done >= total_data;
@@ -571,7 +601,11 @@ static void read_request(struct smb_state *st, struct smb1_msg *m, struct smb1_b
     uint8_t file_id[16];
     cur_seek(&b->words, 4);
     uint16_t fid = cur_le16(&b->words);
-    if (!cur_ok(&b->words) || pipe_by_fid(st, fid, file_id) == NULL) {
+    if (!cur_ok(&b->words)) {
+        return;
+    }
+    /* A FID on a tree that may hold pipes is tracked so that its response can prove it one. */
+    if (pipe_by_fid(st, fid, file_id) == NULL && !smb_tree_may_hold_pipe(st, m->hdr.uid, m->hdr.tid)) {
         return;
     }
     struct smb_pending *p = pending_open(st, m, b->command);
@@ -589,9 +623,15 @@ static void read_response(struct smb_state *st, struct smb1_msg *m, struct smb1_
     cur_seek(w, 10);
     uint16_t data_len = cur_le16(w);
     uint16_t data_off = cur_le16(w);
+    if (!has_data || !cur_ok(w)) {
+        return;
+    }
     struct smb_pipe *pipe = smb_pipe_get(st, p->file_id);
-    if (has_data && cur_ok(w) && pipe != NULL) {
-        pipe_deliver(m, pipe, data_off, data_len);
+    if (pipe == NULL && data_is_dcerpc(m, data_off, data_len)) {
+        pipe = smb_pipe_infer(st, p->session_id, p->tree_id, p->file_id, NULL);
+    }
+    if (pipe != NULL) {
+        pipe_deliver(st, m, pipe, data_off, data_len);
     }
 }
 
@@ -600,7 +640,6 @@ static void read_response(struct smb_state *st, struct smb1_msg *m, struct smb1_
 static void write_request(struct smb_state *st, struct smb1_msg *m, struct smb1_block *b)
 {
     struct cursor *w = &b->words;
-    uint8_t file_id[16];
     size_t word_count = w->len / 2;
     if (word_count != 12 && word_count != 14) {
         CTR_INC("smb1.malformed");
@@ -614,8 +653,7 @@ static void write_request(struct smb_state *st, struct smb1_msg *m, struct smb1_
     uint16_t data_len_high = cur_le16(w);
     uint16_t data_len = cur_le16(w);
     uint16_t data_off = cur_le16(w);
-    struct smb_pipe *pipe = pipe_by_fid(st, fid, file_id);
-    if (!cur_ok(w) || pipe == NULL) {
+    if (!cur_ok(w)) {
         return;
     }
     uint32_t count = data_len;
@@ -628,7 +666,10 @@ static void write_request(struct smb_state *st, struct smb1_msg *m, struct smb1_
         data_off = (uint16_t)(data_off + 2);
         count -= 2;
     }
-    pipe_deliver(m, pipe, data_off, count);
+    struct smb_pipe *pipe = pipe_find_or_infer(st, m, m->hdr.uid, m->hdr.tid, fid, data_off, count);
+    if (pipe != NULL) {
+        pipe_deliver(st, m, pipe, data_off, count);
+    }
 }
 
 /* ---- dispatch and AndX chains ---- */

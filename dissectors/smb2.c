@@ -322,11 +322,25 @@ static bool read_file_id(struct smb2_element *el, size_t off, const uint8_t prev
     return true;
 }
 
-static void pipe_hand_over(struct smb_pipe *pipe, bool from_client, const uint8_t *data, size_t len,
-                           const struct pkt_meta *pm)
+/*
+ * Sets data to the count bytes at off (from the element's header), or to the
+ * part of them present when the message was delivered as a prefix. Returns
+ * false when the range lies outside the element.
+ */
+static bool element_data(const struct smb2_element *el, uint32_t off, uint32_t count,
+                         struct cursor *data, bool *partial)
 {
-    dcerpc_stream_data(pipe->rpc, from_client, data, len, pm);
-    ctr_add(from_client ? "smb.pipe_bytes_to_server" : "smb.pipe_bytes_to_client", len);
+    struct cursor body = el->body;
+    *partial = false;
+    if (cur_at(&body, data, off, count)) {
+        return true;
+    }
+    body = el->body;
+    if (!el->cut || off > body.len || !cur_at(&body, data, off, body.len - off)) {
+        return false;
+    }
+    *partial = true;
+    return true;
 }
 
 /*
@@ -334,27 +348,55 @@ static void pipe_hand_over(struct smb_pipe *pipe, bool from_client, const uint8_
  * stream. When the message was delivered as a prefix, the bytes present are
  * handed over and the rest is reported as a gap.
  */
-static void pipe_deliver(struct smb2_element *el, struct smb_pipe *pipe, bool from_client,
-                         uint32_t off, uint32_t count)
+static void pipe_deliver(struct smb_state *st, struct smb2_element *el, struct smb_pipe *pipe,
+                         bool from_client, uint32_t off, uint32_t count)
 {
-    struct cursor body = el->body;
     struct cursor data;
+    bool partial;
     if (count == 0) {
         return;
     }
-    if (cur_at(&body, &data, off, count)) {
-        pipe_hand_over(pipe, from_client, data.base, data.len, el->pm);
-        return;
-    }
-    /* A message delivered as a prefix: hand over the bytes present, then report the gap. */
-    body = el->body;
-    if (!el->cut || off > body.len || !cur_at(&body, &data, off, body.len - off)) {
+    if (!element_data(el, off, count, &data, &partial)) {
         CTR_INC("smb2.malformed");
         return;
     }
-    pipe_hand_over(pipe, from_client, data.base, data.len, el->pm);
-    dcerpc_stream_gap(pipe->rpc, from_client);
-    CTR_INC("smb2.pipe_data_cut");
+    smb_pipe_deliver(st, pipe, from_client, data.base, data.len, el->pm);
+    if (partial) {
+        dcerpc_stream_gap(pipe->rpc, from_client);
+        CTR_INC("smb2.pipe_data_cut");
+    }
+}
+
+/* Returns true when the count bytes at off start with a DCE-RPC PDU header. */
+static bool element_data_is_dcerpc(const struct smb2_element *el, uint32_t off, uint32_t count)
+{
+    struct cursor data;
+    bool partial;
+    return count > 0 && element_data(el, off, count, &data, &partial) &&
+           smb_data_is_dcerpc(data.base, data.len);
+}
+
+/*
+ * Returns the pipe that file_id names. When the capture missed the CREATE
+ * (it started mid-session), a handle on IPC$ or on a tree whose TREE_CONNECT
+ * was not seen becomes a pipe once proven: by FSCTL_PIPE_TRANSCEIVE, which
+ * only named pipes accept, or by data that parses as a DCE-RPC PDU header.
+ */
+static struct smb_pipe *pipe_find_or_infer(struct smb_state *st, struct smb2_element *el,
+                                           const uint8_t file_id[16], bool proven, uint32_t off,
+                                           uint32_t count)
+{
+    struct smb_pipe *pipe = smb_pipe_get(st, file_id);
+    if (pipe != NULL) {
+        return pipe;
+    }
+    if (!smb_tree_may_hold_pipe(st, el->hdr.session_id, el->hdr.tree_id)) {
+        return NULL;
+    }
+    if (!proven && !element_data_is_dcerpc(el, off, count)) {
+        return NULL;
+    }
+    return smb_pipe_infer(st, el->hdr.session_id, el->hdr.tree_id, file_id, NULL);
 }
 
 static void write_request(struct smb_state *st, struct smb2_element *el, const uint8_t prev[16],
@@ -367,9 +409,9 @@ static void write_request(struct smb_state *st, struct smb2_element *el, const u
     if (!cur_ok(c) || !read_file_id(el, SMB2_HEADER_LEN + 16, prev, has_prev)) {
         return;
     }
-    struct smb_pipe *pipe = smb_pipe_get(st, el->file_id);
+    struct smb_pipe *pipe = pipe_find_or_infer(st, el, el->file_id, false, data_off, data_len);
     if (pipe != NULL) {
-        pipe_deliver(el, pipe, true, data_off, data_len);
+        pipe_deliver(st, el, pipe, true, data_off, data_len);
     }
 }
 
@@ -379,26 +421,60 @@ static void read_request(struct smb_state *st, struct smb2_element *el, const ui
     if (!read_file_id(el, SMB2_HEADER_LEN + 16, prev, has_prev)) {
         return;
     }
-    if (smb_pipe_get(st, el->file_id) != NULL) {
+    /* A handle on a tree that may hold pipes is tracked so that its response can prove it one. */
+    if (smb_pipe_get(st, el->file_id) != NULL ||
+        smb_tree_may_hold_pipe(st, el->hdr.session_id, el->hdr.tree_id)) {
         (void)pending_open(st, el);
     }
 }
 
-static void read_response(struct smb_state *st, struct smb2_element *el, struct smb_pending *p)
+/* Reads a READ response's DataOffset and DataLength (MS-SMB2 2.2.20). */
+static bool read_response_data(struct smb2_element *el, uint32_t *off, uint32_t *count)
 {
-    struct smb_pipe *pipe = smb_pipe_get(st, p->file_id);
     bool has_data =
         el->hdr.status == NT_STATUS_SUCCESS || el->hdr.status == NT_STATUS_BUFFER_OVERFLOW;
-    if (pipe == NULL || !has_data) {
-        return;
-    }
     struct cursor *c = &el->body;
     cur_seek(c, SMB2_HEADER_LEN + 2);
-    uint8_t data_off = cur_u8(c);
+    *off = cur_u8(c);
     cur_skip(c, 1);
-    uint32_t data_len = cur_le32(c);
-    if (cur_ok(c)) {
-        pipe_deliver(el, pipe, false, data_off, data_len);
+    *count = cur_le32(c);
+    return has_data && cur_ok(c);
+}
+
+static void read_response(struct smb_state *st, struct smb2_element *el, struct smb_pending *p)
+{
+    uint32_t data_off;
+    uint32_t data_len;
+    if (!read_response_data(el, &data_off, &data_len)) {
+        return;
+    }
+    struct smb_pipe *pipe = smb_pipe_get(st, p->file_id);
+    if (pipe == NULL && element_data_is_dcerpc(el, data_off, data_len)) {
+        pipe = smb_pipe_infer(st, p->session_id, p->tree_id, p->file_id, NULL);
+    }
+    if (pipe != NULL) {
+        pipe_deliver(st, el, pipe, false, data_off, data_len);
+    }
+}
+
+/*
+ * A READ response whose request the capture missed names no FileId. When its
+ * data is a DCE-RPC PDU, it answers the pipe of the same session and tree that
+ * the client wrote to last, because a client reads a pipe's reply after
+ * writing the request to it.
+ */
+static void read_response_unmatched(struct smb_state *st, struct smb2_element *el)
+{
+    uint32_t data_off;
+    uint32_t data_len;
+    if (!read_response_data(el, &data_off, &data_len) ||
+        !element_data_is_dcerpc(el, data_off, data_len)) {
+        return;
+    }
+    struct smb_pipe *pipe = smb_pipe_last_written(st, el->hdr.session_id, el->hdr.tree_id);
+    if (pipe != NULL) {
+        CTR_INC("smb2.pipe_read_unmatched");
+        pipe_deliver(st, el, pipe, false, data_off, data_len);
     }
 }
 
@@ -415,28 +491,40 @@ static void ioctl_request(struct smb_state *st, struct smb2_element *el, const u
     cur_seek(c, SMB2_HEADER_LEN + 24);
     uint32_t in_off = cur_le32(c);
     uint32_t in_count = cur_le32(c);
-    struct smb_pipe *pipe = smb_pipe_get(st, el->file_id);
-    if (pipe == NULL || !cur_ok(c)) {
+    if (!cur_ok(c)) {
         return;
     }
-    pipe_deliver(el, pipe, true, in_off, in_count);
+    struct smb_pipe *pipe = pipe_find_or_infer(st, el, el->file_id, true, in_off, in_count);
+    if (pipe == NULL) {
+        return;
+    }
+    pipe_deliver(st, el, pipe, true, in_off, in_count);
     (void)pending_open(st, el);
 }
 
-static void ioctl_response(struct smb_state *st, struct smb2_element *el, struct smb_pending *p)
+/*
+ * Delivers an IOCTL response's output to the pipe it names. The response
+ * carries CtlCode and FileId (MS-SMB2 2.2.32), so this works without the
+ * request.
+ */
+static void ioctl_response(struct smb_state *st, struct smb2_element *el)
 {
-    struct smb_pipe *pipe = smb_pipe_get(st, p->file_id);
     bool has_data =
         el->hdr.status == NT_STATUS_SUCCESS || el->hdr.status == NT_STATUS_BUFFER_OVERFLOW;
-    if (pipe == NULL || !has_data) {
-        return;
-    }
+    uint8_t file_id[16];
     struct cursor *c = &el->body;
+    cur_seek(c, SMB2_HEADER_LEN + 4);
+    uint32_t ctl_code = cur_le32(c);
+    cur_copy(c, file_id, sizeof(file_id), 16);
     cur_seek(c, SMB2_HEADER_LEN + 32);
     uint32_t out_off = cur_le32(c);
     uint32_t out_count = cur_le32(c);
-    if (cur_ok(c)) {
-        pipe_deliver(el, pipe, false, out_off, out_count);
+    if (!has_data || !cur_ok(c) || ctl_code != FSCTL_PIPE_TRANSCEIVE) {
+        return;
+    }
+    struct smb_pipe *pipe = pipe_find_or_infer(st, el, file_id, true, out_off, out_count);
+    if (pipe != NULL) {
+        pipe_deliver(st, el, pipe, false, out_off, out_count);
     }
 }
 
@@ -521,7 +609,7 @@ static void complete_response(struct smb_state *st, struct smb2_element *el, str
         read_response(st, el, p);
         break;
     case SMB2_IOCTL:
-        ioctl_response(st, el, p);
+        ioctl_response(st, el);
         break;
     default:
         break;
@@ -535,6 +623,11 @@ static void dispatch_response(struct smb_state *st, struct smb2_element *el)
         return;
     }
     struct smb_pending *p = smb_pending_find(st, el->hdr.message_id, el->hdr.async_id);
+    if (p == NULL && el->hdr.command == SMB2_READ) {
+        read_response_unmatched(st, el);
+    } else if (p == NULL && el->hdr.command == SMB2_IOCTL) {
+        ioctl_response(st, el);
+    }
     if (p == NULL) {
         return;
     }

@@ -380,15 +380,15 @@ static const char *pipe_name(const char *name)
 }
 
 static void emit_access(struct smb_state *st, const struct smb_pending *req,
-                        const struct smb_result *res, const struct smb_tree *tree, uint32_t mask,
-                        const char *rule)
+                        const struct smb_result *res, const char *share,
+                        const struct smb_tree *tree, uint32_t mask, const char *rule)
 {
     char list[256];
     char file_id[40];
     struct event_builder b;
 
     share_event_begin(&b, st, 5145, req, tree != NULL ? tree->host : NULL);
-    put(&b, EVENT_DATA, "ShareName", tree != NULL ? tree->share : "");
+    put(&b, EVENT_DATA, "ShareName", share);
     put(&b, EVENT_DATA, "ShareLocalPath", "");
     put(&b, EVENT_DATA, "RelativeTargetName", relative_target(req->path ? req->path : ""));
     put_hex(&b, EVENT_DATA, "AccessMask", mask);
@@ -413,8 +413,10 @@ static void emit_access(struct smb_state *st, const struct smb_pending *req,
     builder_finish(st, &b);
 }
 
-static void pipe_open(struct smb_state *st, const struct smb_pending *req,
-                      const struct smb_result *res, const struct smb_tree *tree)
+/* Opens a pipe slot with a DCE-RPC stream for file_id; NULL at the cap or without memory. */
+static struct smb_pipe *pipe_start(struct smb_state *st, uint64_t session_id, uint32_t tree_id,
+                                   const uint8_t file_id[16], const char *name,
+                                   const char *tree_host)
 {
     struct smb_pipe *slot = NULL;
     for (size_t i = 0; i < SMB_PIPES_MAX && slot == NULL; i++) {
@@ -424,15 +426,15 @@ static void pipe_open(struct smb_state *st, const struct smb_pending *req,
     }
     if (slot == NULL) {
         CTR_INC("smb2.limit");
-        return;
+        return NULL;
     }
-    const struct smb_session *sess = smb_session_get(st, req->session_id, false);
+    const struct smb_session *sess = smb_session_get(st, session_id, false);
     struct dcerpc_endpoint ep = {
         .conn = st->meta,
-        .pipe = pipe_name(req->path != NULL ? req->path : ""),
+        .pipe = name,
         .share = "\\\\*\\IPC$",
-        .computer = computer_name(st, sess, tree != NULL ? tree->host : NULL),
-        .logon_id = req->session_id,
+        .computer = computer_name(st, sess, tree_host),
+        .logon_id = session_id,
     };
     if (sess != NULL && sess->auth.user[0] != '\0') {
         ep.user = sess->auth.user;
@@ -442,13 +444,38 @@ static void pipe_open(struct smb_state *st, const struct smb_pending *req,
     slot->rpc = dcerpc_stream_new(&ep);
     if (slot->rpc == NULL) {
         CTR_INC("smb.nomem");
-        return;
+        return NULL;
     }
     slot->in_use = true;
-    memcpy(slot->file_id, res->file_id, 16);
-    slot->session_id = req->session_id;
-    slot->tree_id = req->tree_id;
+    memcpy(slot->file_id, file_id, 16);
+    slot->session_id = session_id;
+    slot->tree_id = tree_id;
+    smb_pipe_publish(st, slot);
     CTR_INC("smb.pipes_opened");
+    return slot;
+}
+
+struct smb_pipe *smb_pipe_infer(struct smb_state *st, uint64_t session_id, uint32_t tree_id,
+                                const uint8_t file_id[16], const char *name)
+{
+    const struct smb_tree *tree = smb_tree_get(st, session_id, tree_id);
+    struct smb_pipe *pipe = pipe_start(st, session_id, tree_id, file_id,
+                                       name != NULL ? pipe_name(name) : "",
+                                       tree != NULL ? tree->host : NULL);
+    if (pipe != NULL) {
+        CTR_INC("smb.pipes_inferred");
+    }
+    return pipe;
+}
+
+/* Joins two rule names with a space; either may be NULL. */
+static const char *join_rules(const char *first, const char *second, char *out, size_t out_size)
+{
+    if (first == NULL || second == NULL) {
+        return first != NULL ? first : second;
+    }
+    snprintf(out, out_size, "%s %s", first, second);
+    return out;
 }
 
 void smb_event_create(struct smb_state *st, const struct smb_pending *req,
@@ -457,13 +484,27 @@ void smb_event_create(struct smb_state *st, const struct smb_pending *req,
     const struct smb_tree *tree = smb_tree_get(st, req->session_id, req->tree_id);
     bool pipe = tree != NULL && tree->ipc;
     bool granted = !res->no_response && !status_is_failure(res->status);
-    const char *rule;
-    uint32_t mask = logged_access_mask(st, req->desired_access, pipe, &rule);
+    const char *share = tree != NULL ? tree->share : "";
+    const char *tree_rule = NULL;
+    const char *mask_rule;
+    char rules[128];
 
     if (tree == NULL) {
         CTR_INC("smb.create_unknown_tree");
     }
-    emit_access(st, req, res, tree, mask, rule);
+    /*
+     * Rule "pipe-name-implies-ipc": when the capture starts after the
+     * TREE_CONNECT, an open of a pipe name that Windows serves on IPC$
+     * ("\lsarpc", "samr") is taken as a pipe open on IPC$, as Wireshark does.
+     */
+    if (tree == NULL && req->path != NULL && smb_pipe_name_is_well_known(req->path)) {
+        pipe = true;
+        share = "\\\\*\\IPC$";
+        tree_rule = "pipe-name-implies-ipc";
+    }
+    uint32_t mask = logged_access_mask(st, req->desired_access, pipe, &mask_rule);
+    emit_access(st, req, res, share, tree, mask,
+                join_rules(tree_rule, mask_rule, rules, sizeof(rules)));
 
     /*
      * Rule "created-file-write-data": when a CREATE with FILE_WRITE_DATA creates,
@@ -476,11 +517,13 @@ void smb_event_create(struct smb_state *st, const struct smb_pending *req,
                      res->create_action == FILE_SUPERSEDED);
     if (granted && !pipe && replaced && (mask & FILE_WRITE_DATA) != 0 && mask != FILE_WRITE_DATA &&
         (req->create_options & FILE_DIRECTORY_FILE) == 0) {
-        emit_access(st, req, res, tree, FILE_WRITE_DATA, "created-file-write-data");
+        emit_access(st, req, res, share, tree, FILE_WRITE_DATA, "created-file-write-data");
     }
 
     if (granted && pipe && res->has_file_id) {
-        pipe_open(st, req, res, tree);
+        (void)pipe_start(st, req->session_id, req->tree_id, res->file_id,
+                         pipe_name(req->path != NULL ? req->path : ""),
+                         tree != NULL ? tree->host : NULL);
     }
 }
 

@@ -67,6 +67,7 @@ struct smb_pipe {
     uint64_t session_id;
     uint32_t tree_id;
     struct dcerpc_stream *rpc;
+    uint64_t last_client_data; /* smb_state.pipe_clock at the last client-to-server bytes */
 };
 
 /* Event that a pending request rebuilds when its response arrives, or when none does. */
@@ -107,6 +108,7 @@ struct smb_state {
     struct smb_pipe pipes[SMB_PIPES_MAX];
     struct smb_pending *pending; /* grows up to SMB_PENDING_MAX entries */
     uint32_t pending_cap;
+    uint64_t pipe_clock; /* counts client-to-server pipe deliveries, for smb_pipe_last_written */
 };
 
 /* Facts from a response that complete a pending request's event. */
@@ -167,8 +169,54 @@ struct smb_tree *smb_tree_add(struct smb_state *st, uint64_t session_id, uint32_
                               const char *share, const char *host, bool ipc);
 void smb_tree_drop(struct smb_state *st, uint64_t session_id, uint32_t tree_id);
 
-/* Returns the open pipe with file_id, or NULL when the handle is not a tracked pipe. */
+/*
+ * Returns the open pipe with file_id, or NULL when the handle is not a tracked
+ * pipe. An SMB2 connection also finds pipes opened on another connection to the
+ * same server (SMB 3.x multichannel), because FileIds are unique per server.
+ */
 struct smb_pipe *smb_pipe_get(struct smb_state *st, const uint8_t file_id[16]);
+
+/*
+ * Returns the pipe of session_id and tree_id that last received client data on
+ * this connection, or NULL when that session and tree have no open pipe.
+ */
+struct smb_pipe *smb_pipe_last_written(struct smb_state *st, uint64_t session_id,
+                                       uint32_t tree_id);
+
+/* Hands pipe bytes to the pipe's DCE-RPC stream and counts them. */
+void smb_pipe_deliver(struct smb_state *st, struct smb_pipe *pipe, bool from_client,
+                      const uint8_t *data, size_t len, const struct pkt_meta *pm);
+
+/*
+ * Returns true when data starts with a DCE-RPC connection-oriented PDU header
+ * (MS-RPCE 2.2.2.1, C706 12.6): rpc_vers 5, rpc_vers_minor 0 or 1, a
+ * connection-oriented PTYPE, and a frag_length of at least 16 that fits in
+ * data. A fragment longer than data counts when data is SMB_PIPE_PREFIX_MIN
+ * bytes or more, because a large fragment spans several SMB messages.
+ */
+#define SMB_PIPE_PREFIX_MIN 1024
+bool smb_data_is_dcerpc(const uint8_t *data, size_t len);
+
+/* Returns true for the pipe names Windows servers expose on IPC$ ("lsarpc", "\PIPE\samr"). */
+bool smb_pipe_name_is_well_known(const char *name);
+
+/*
+ * Starts a DCE-RPC stream for a handle whose open or tree connect was not
+ * captured, once its data proved it a named pipe on IPC$. name is the pipe
+ * name when the open was seen, else NULL (PipeName is then empty). Returns NULL at SMB_PIPES_MAX or
+ * when memory ran out (both counted).
+ */
+struct smb_pipe *smb_pipe_infer(struct smb_state *st, uint64_t session_id, uint32_t tree_id,
+                                const uint8_t file_id[16], const char *name);
+
+/*
+ * Returns true when a handle on this tree may be a pipe whose open was not
+ * captured: the tree is IPC$ or its TREE_CONNECT was not seen.
+ */
+bool smb_tree_may_hold_pipe(struct smb_state *st, uint64_t session_id, uint32_t tree_id);
+
+/* Makes an SMB2 pipe findable from other connections to the same server; SMB1 pipes stay local. */
+void smb_pipe_publish(const struct smb_state *st, struct smb_pipe *pipe);
 
 /* Closes the pipe's DCE-RPC stream (emitting its pending calls) and frees the handle slot. */
 void smb_pipe_close(struct smb_state *st, const uint8_t file_id[16]);

@@ -8,8 +8,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "../sensor/counters.h"
+#include "dcerpc.h"
 
 void smb_state_init(struct smb_state *st, const struct conn_meta *meta)
 {
@@ -27,6 +29,7 @@ void smb_state_init(struct smb_state *st, const struct conn_meta *meta)
  */
 #define SHARED_SESSIONS_MAX 64
 #define SHARED_TREES_MAX 256
+#define SHARED_PIPES_MAX 256
 
 struct shared_session {
     bool in_use;
@@ -49,7 +52,19 @@ struct shared_tree {
     char host[SMB_TREE_NAME_MAX];
 };
 
+/*
+ * A pipe opened on one channel and used on another. The entry points into the
+ * owning connection's pipe table and is removed before that slot is cleared,
+ * so it never outlives the pipe.
+ */
+struct shared_pipe {
+    bool in_use;
+    char server[46];
+    struct smb_pipe *pipe;
+};
+
 static struct shared_session shared_sessions[SHARED_SESSIONS_MAX];
+static struct shared_pipe shared_pipes[SHARED_PIPES_MAX];
 static struct shared_tree shared_trees[SHARED_TREES_MAX];
 static uint64_t shared_clock;
 
@@ -57,6 +72,7 @@ void smb_shared_reset(void)
 {
     memset(shared_sessions, 0, sizeof(shared_sessions));
     memset(shared_trees, 0, sizeof(shared_trees));
+    memset(shared_pipes, 0, sizeof(shared_pipes));
     shared_clock = 0;
 }
 
@@ -318,7 +334,7 @@ void smb_session_publish(const struct smb_state *st, const struct smb_session *s
     }
 }
 
-struct smb_pipe *smb_pipe_get(struct smb_state *st, const uint8_t file_id[16])
+static struct smb_pipe *local_pipe_get(struct smb_state *st, const uint8_t file_id[16])
 {
     for (size_t i = 0; i < SMB_PIPES_MAX; i++) {
         struct smb_pipe *p = &st->pipes[i];
@@ -329,14 +345,126 @@ struct smb_pipe *smb_pipe_get(struct smb_state *st, const uint8_t file_id[16])
     return NULL;
 }
 
+struct smb_pipe *smb_pipe_get(struct smb_state *st, const uint8_t file_id[16])
+{
+    struct smb_pipe *local = local_pipe_get(st, file_id);
+    if (local != NULL || !is_shared(st)) {
+        return local;
+    }
+    for (size_t i = 0; i < SHARED_PIPES_MAX; i++) {
+        struct shared_pipe *s = &shared_pipes[i];
+        if (s->in_use && s->pipe->in_use && memcmp(s->pipe->file_id, file_id, 16) == 0 &&
+            strcmp(s->server, st->meta->server_addr) == 0) {
+            CTR_INC("smb.shared_pipe_used");
+            return s->pipe;
+        }
+    }
+    return NULL;
+}
+
+void smb_pipe_publish(const struct smb_state *st, struct smb_pipe *pipe)
+{
+    if (!is_shared(st)) {
+        return;
+    }
+    for (size_t i = 0; i < SHARED_PIPES_MAX; i++) {
+        struct shared_pipe *s = &shared_pipes[i];
+        if (!s->in_use) {
+            s->in_use = true;
+            s->pipe = pipe;
+            copy_text(s->server, sizeof(s->server), st->meta->server_addr);
+            return;
+        }
+    }
+    /* The pipe stays usable on its own connection. */
+    CTR_INC("smb.shared_pipe_limit");
+}
+
+/* Removes the cache entry that points at pipe, before its slot is cleared. */
+static void shared_pipe_forget(const struct smb_pipe *pipe)
+{
+    for (size_t i = 0; i < SHARED_PIPES_MAX; i++) {
+        if (shared_pipes[i].in_use && shared_pipes[i].pipe == pipe) {
+            memset(&shared_pipes[i], 0, sizeof(shared_pipes[i]));
+        }
+    }
+}
+
+struct smb_pipe *smb_pipe_last_written(struct smb_state *st, uint64_t session_id,
+                                       uint32_t tree_id)
+{
+    struct smb_pipe *best = NULL;
+    for (size_t i = 0; i < SMB_PIPES_MAX; i++) {
+        struct smb_pipe *p = &st->pipes[i];
+        if (p->in_use && p->session_id == session_id && p->tree_id == tree_id &&
+            (best == NULL || p->last_client_data > best->last_client_data)) {
+            best = p;
+        }
+    }
+    return best;
+}
+
+void smb_pipe_deliver(struct smb_state *st, struct smb_pipe *pipe, bool from_client,
+                      const uint8_t *data, size_t len, const struct pkt_meta *pm)
+{
+    if (from_client) {
+        pipe->last_client_data = ++st->pipe_clock;
+    }
+    dcerpc_stream_data(pipe->rpc, from_client, data, len, pm);
+    ctr_add(from_client ? "smb.pipe_bytes_to_server" : "smb.pipe_bytes_to_client", len);
+}
+
 void smb_pipe_close(struct smb_state *st, const uint8_t file_id[16])
 {
     struct smb_pipe *p = smb_pipe_get(st, file_id);
     if (p == NULL) {
         return;
     }
+    shared_pipe_forget(p);
     dcerpc_stream_free(p->rpc);
     memset(p, 0, sizeof(*p));
+}
+
+bool smb_data_is_dcerpc(const uint8_t *data, size_t len)
+{
+    struct dcerpc_header h;
+    if (dcerpc_parse_header(data, len, &h) != WA_OK) {
+        return false;
+    }
+    /* PTYPEs 1 and 4-10 belong to connectionless (datagram) RPC only. */
+    bool connection_oriented =
+        h.ptype == DCERPC_REQUEST || h.ptype == DCERPC_RESPONSE || h.ptype == DCERPC_FAULT ||
+        (h.ptype >= DCERPC_BIND && h.ptype <= DCERPC_ORPHANED);
+    return connection_oriented && (h.frag_length <= len || len >= SMB_PIPE_PREFIX_MIN);
+}
+
+/* Pipes of the interfaces rpc_names.c names, as Windows exposes them on IPC$. */
+static const char *const WELL_KNOWN_PIPES[] = {
+    "atsvc",    "browser", "drsuapi", "efsrpc",   "epmapper", "eventlog", "InitShutdown",
+    "lsarpc",   "lsass",   "netdfs",  "netlogon", "ntsvcs",   "protected_storage",
+    "samr",     "spoolss", "srvsvc",  "svcctl",   "winreg",   "wkssvc",
+};
+
+bool smb_pipe_name_is_well_known(const char *name)
+{
+    while (*name == '\\' || *name == '/') {
+        name++;
+    }
+    if (strncasecmp(name, "PIPE\\", 5) == 0) {
+        name += 5;
+    }
+    for (size_t i = 0; i < WA_ARRAY_LEN(WELL_KNOWN_PIPES); i++) {
+        if (strcasecmp(name, WELL_KNOWN_PIPES[i]) == 0) {
+            return true;
+        }
+    }
+    return false;
+}
+
+bool smb_tree_may_hold_pipe(struct smb_state *st, uint64_t session_id, uint32_t tree_id)
+{
+    const struct smb_tree *tree = smb_tree_get(st, session_id, tree_id);
+    return tree == NULL || tree->ipc;
 }
 
 struct smb_pending *smb_pending_add(struct smb_state *st, uint64_t message_id)
@@ -418,6 +546,7 @@ void smb_state_release(struct smb_state *st)
     st->pending_cap = 0;
     for (size_t i = 0; i < SMB_PIPES_MAX; i++) {
         if (st->pipes[i].in_use) {
+            shared_pipe_forget(&st->pipes[i]);
             dcerpc_stream_free(st->pipes[i].rpc);
         }
     }

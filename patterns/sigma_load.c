@@ -684,7 +684,9 @@ static void load_dir(struct load_ctx *ctx, const char *dir, int depth)
         count++;
     }
     closedir(d);
-    qsort(names, count, sizeof(*names), compare_names);
+    if (count > 1) {
+        qsort(names, count, sizeof(*names), compare_names);
+    }
     for (size_t i = 0; i < count; i++) {
         struct stat st;
         if (stat(names[i], &st) == 0 && S_ISDIR(st.st_mode)) {

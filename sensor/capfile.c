@@ -20,9 +20,9 @@
 /* pcapng interface description, as far as packets need it. */
 struct cf_interface {
     int linktype;
-    uint32_t snaplen;    /* 0 means no limit */
-    uint8_t tsresol;     /* if_tsresol exponent (default 6), of 2 when bit 7 is set, else of 10 */
-    int64_t tsoffset_s;  /* if_tsoffset, seconds added to every timestamp */
+    uint32_t snaplen;   /* 0 means no limit */
+    uint8_t tsresol;    /* if_tsresol exponent (default 6), of 2 when bit 7 is set, else of 10 */
+    int64_t tsoffset_s; /* if_tsoffset, seconds added to every timestamp */
 };
 
 struct capfile {
@@ -120,8 +120,7 @@ static const uint8_t *window_need(struct capfile *cf, size_t n, size_t *avail)
         cf->window_size = request_size;
     }
     while (cf->window_end < n) {
-        size_t got = fread(cf->window + cf->window_end, 1, cf->window_size - cf->window_end,
-                           cf->f);
+        size_t got = fread(cf->window + cf->window_end, 1, cf->window_size - cf->window_end, cf->f);
         if (got == 0) {
             break;
         }
@@ -231,15 +230,10 @@ static bool pcap_open_header(struct capfile *cf, char *err, size_t err_size)
 }
 
 /* Outcome of one pcapng block: no packet (keep reading), a packet, or an error. */
-enum block_result {
-    BLOCK_NONE,
-    BLOCK_PACKET,
-    BLOCK_SKIPPED,
-    BLOCK_FATAL
-};
+enum block_result { BLOCK_NONE, BLOCK_PACKET, BLOCK_SKIPPED, BLOCK_FATAL };
 
-static enum block_result block_fail(struct capfile *cf, enum block_result result,
-                                     const char *what, uint64_t offset)
+static enum block_result block_fail(struct capfile *cf, enum block_result result, const char *what,
+                                    uint64_t offset)
 {
     fail(cf, CAPFILE_SKIPPED, what, offset);
     return result;
@@ -296,12 +290,11 @@ static enum block_result pcapng_read_idb(struct capfile *cf, struct cursor *c, u
 
 /* Fills pkt from packet data of caplen bytes at the cursor, for interface ifid. */
 static enum block_result pcapng_fill_packet(struct capfile *cf, struct cursor *c,
-                                            struct cap_packet *pkt, uint32_t ifid,
-                                            uint32_t caplen, uint64_t start)
+                                            struct cap_packet *pkt, uint32_t ifid, uint32_t caplen,
+                                            uint64_t start)
 {
     if (ifid >= cf->interface_count) {
-        return block_fail(cf, BLOCK_SKIPPED, "packet block names an undescribed interface",
-                          start);
+        return block_fail(cf, BLOCK_SKIPPED, "packet block names an undescribed interface", start);
     }
     const uint8_t *data = cur_view(c, caplen);
     if (data == NULL) {
@@ -406,8 +399,7 @@ static enum block_result pcapng_parse_body(struct capfile *cf, uint32_t type, st
 }
 
 /* Makes one whole block available in the window, parses it and moves past it. */
-static enum block_result pcapng_read_block(struct capfile *cf, struct cap_packet *pkt,
-                                           bool *at_end)
+static enum block_result pcapng_read_block(struct capfile *cf, struct cap_packet *pkt, bool *at_end)
 {
     uint64_t start = cf->offset;
     size_t avail = 0;

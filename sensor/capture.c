@@ -33,7 +33,7 @@ struct cap_filter {
 };
 
 struct cap_input {
-    struct input in;          /* first member, so a struct input pointer converts to this type */
+    struct input in; /* first member, so a struct input pointer converts to this type */
     FILE *file;
     struct capfile *reader;
     pcap_t *live;
@@ -96,8 +96,8 @@ static const struct bpf_program *cap_filter_for(struct cap_input *ci, int linkty
     if (dead == NULL) {
         return NULL;
     }
-    filter->valid = pcap_compile(dead, &filter->program, wa_opts.bpf_filter, 1,
-                                 PCAP_NETMASK_UNKNOWN) == 0;
+    filter->valid =
+        pcap_compile(dead, &filter->program, wa_opts.bpf_filter, 1, PCAP_NETMASK_UNKNOWN) == 0;
     if (!filter->valid) {
         fprintf(stderr, "wireaudit: %s: invalid filter for link type %d: %s\n", ci->in.path,
                 linktype, pcap_geterr(dead));

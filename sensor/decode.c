@@ -166,9 +166,8 @@ static enum wa_status decode_ipv6(struct cursor *c, struct tcp_segment *seg)
 /* Decodes from an EtherType onwards, stepping over VLAN tags. */
 static enum wa_status decode_ethertype(struct cursor *c, uint16_t type, struct tcp_segment *seg)
 {
-    for (int tags = 0; type == ETHERTYPE_VLAN || type == ETHERTYPE_QINQ ||
-                       type == ETHERTYPE_QINQ_OLD;
-         tags++) {
+    for (int tags = 0;
+         type == ETHERTYPE_VLAN || type == ETHERTYPE_QINQ || type == ETHERTYPE_QINQ_OLD; tags++) {
         if (tags == VLAN_TAGS_MAX) {
             return WA_UNSUPPORTED;
         }
@@ -208,8 +207,7 @@ static enum wa_status decode_ip(struct cursor *c, struct tcp_segment *seg)
  * host's byte order, so both orders are tried; AF_INET6 is 24, 28 or 30
  * depending on the BSD.
  */
-static enum wa_status decode_loopback(struct cursor *c, bool network_order,
-                                      struct tcp_segment *seg)
+static enum wa_status decode_loopback(struct cursor *c, bool network_order, struct tcp_segment *seg)
 {
     uint32_t family = network_order ? cur_be32(c) : cur_le32(c);
     if (!cur_ok(c)) {
@@ -227,8 +225,7 @@ static enum wa_status decode_loopback(struct cursor *c, bool network_order,
     return WA_UNSUPPORTED;
 }
 
-enum wa_status decode_packet(int linktype, const uint8_t *data, size_t len,
-                             struct tcp_segment *seg)
+enum wa_status decode_packet(int linktype, const uint8_t *data, size_t len, struct tcp_segment *seg)
 {
     memset(seg, 0, sizeof(*seg));
     struct cursor c;

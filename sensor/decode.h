@@ -34,18 +34,18 @@
 
 /* A decoded TCP segment; pointers borrow the packet. */
 struct tcp_segment {
-    uint8_t ip_version;  /* 4 or 6 */
-    uint8_t src[16];     /* IPv4 addresses use the first 4 bytes */
+    uint8_t ip_version; /* 4 or 6 */
+    uint8_t src[16];    /* IPv4 addresses use the first 4 bytes */
     uint8_t dst[16];
     uint16_t src_port;
     uint16_t dst_port;
     uint32_t seq;
     uint32_t ack;
-    uint8_t flags;       /* TCP_FLAG_* */
-    const uint8_t *ip;   /* start of the IP header, for nDPI */
-    size_t ip_len;       /* IP bytes present in the capture */
+    uint8_t flags;     /* TCP_FLAG_* */
+    const uint8_t *ip; /* start of the IP header, for nDPI */
+    size_t ip_len;     /* IP bytes present in the capture */
     const uint8_t *payload;
-    size_t payload_len;  /* payload bytes present in the capture */
+    size_t payload_len;      /* payload bytes present in the capture */
     size_t payload_wire_len; /* payload bytes on the wire; more than payload_len when snapped */
 };
 

@@ -354,11 +354,26 @@ static size_t utf8_sequence_len(const unsigned char *s)
     return n;
 }
 
+/* True for bytes that stand for themselves inside a JSON string: printable ASCII but '"' and '\\'. */
+static bool json_plain(unsigned char c)
+{
+    return c >= 0x20 && c < 0x7f && c != '"' && c != '\\';
+}
+
 void json_write_string(FILE *out, const char *s)
 {
     const unsigned char *p = (const unsigned char *)s;
     putc('"', out);
     while (*p != '\0') {
+        /* Copy the longest run of plain bytes in one call; most values are all plain. */
+        const unsigned char *run = p;
+        while (json_plain(*p)) {
+            p++;
+        }
+        if (p != run) {
+            fwrite(run, 1, (size_t)(p - run), out);
+            continue;
+        }
         unsigned char c = *p;
         if (c == '"' || c == '\\') {
             putc('\\', out);
@@ -373,11 +388,8 @@ void json_write_string(FILE *out, const char *s)
         } else if (c == '\t') {
             fputs("\\t", out);
             p++;
-        } else if (c < 0x20 || c == 0x7f) {
-            fprintf(out, "\\u%04x", c);
-            p++;
         } else if (c < 0x80) {
-            putc(c, out);
+            fprintf(out, "\\u%04x", c);
             p++;
         } else {
             size_t n = utf8_sequence_len(p);

@@ -56,7 +56,7 @@ struct flow_table {
     uint32_t bucket_mask;
     uint32_t free_head;  /* slots freed by ended flows */
     uint32_t never_used; /* slots from here on were never used, so their pages stay untouched */
-    uint32_t lru_head; /* least recently used */
+    uint32_t lru_head;   /* least recently used */
     uint32_t lru_tail;
     const char *input;
     const struct event_sink *sink;
@@ -122,8 +122,8 @@ static size_t addr_len(uint8_t ip_version)
 static uint32_t hash_segment(const struct tcp_segment *seg)
 {
     size_t n = addr_len(seg->ip_version);
-    uint32_t h = hash_endpoint(seg->src, n, seg->src_port) +
-                 hash_endpoint(seg->dst, n, seg->dst_port);
+    uint32_t h =
+        hash_endpoint(seg->src, n, seg->src_port) + hash_endpoint(seg->dst, n, seg->dst_port);
     return h ^ (h >> 15);
 }
 
@@ -366,8 +366,8 @@ static void fill_endpoints(struct flow *f, const struct tcp_segment *seg, bool s
     f->server = src_client ? dst : src;
 }
 
-static struct flow *flow_start(struct flow_table *ft, const struct tcp_segment *seg,
-                               uint32_t hash, bool *from_client)
+static struct flow *flow_start(struct flow_table *ft, const struct tcp_segment *seg, uint32_t hash,
+                               bool *from_client)
 {
     uint32_t i = take_slot(ft);
     struct flow *f = &ft->flows[i];
@@ -377,10 +377,8 @@ static struct flow *flow_start(struct flow_table *ft, const struct tcp_segment *
     f->ip_version = seg->ip_version;
     *from_client = source_is_client(seg);
     fill_endpoints(f, seg, *from_client);
-    endpoint_text(f->client.addr, f->ip_version, f->meta.client_addr,
-                  sizeof(f->meta.client_addr));
-    endpoint_text(f->server.addr, f->ip_version, f->meta.server_addr,
-                  sizeof(f->meta.server_addr));
+    endpoint_text(f->client.addr, f->ip_version, f->meta.client_addr, sizeof(f->meta.client_addr));
+    endpoint_text(f->server.addr, f->ip_version, f->meta.server_addr, sizeof(f->meta.server_addr));
     f->meta.client_port = f->client.port;
     f->meta.server_port = f->server.port;
     f->meta.input = ft->input;

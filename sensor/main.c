@@ -288,7 +288,10 @@ static FILE *open_output(const char *path)
     FILE *f = fopen(path, "w");
     if (f == NULL) {
         fprintf(stderr, "wireaudit: cannot write %s: %s\n", path, strerror(errno));
+        return NULL;
     }
+    /* Event files take one write per MiB rather than per 4 KiB stdio page. */
+    setvbuf(f, NULL, _IOFBF, 1u << 20);
     return f;
 }
 

@@ -51,10 +51,10 @@ static void deliver(struct reasm_dir *dir, const uint8_t *data, size_t len, size
     dir->next_seq += (uint32_t)wire_len;
 }
 
-/* Delivers the part of [seq, seq + wire_len) at or after next_seq; earlier bytes were seen. */
+/* Delivers the part of [seq, seq + wire_len) from next_seq on, since earlier bytes were delivered.
+ */
 static void deliver_from(struct reasm_dir *dir, uint32_t seq, const uint8_t *data, size_t len,
-                         size_t wire_len, const struct pkt_meta *pm,
-                         const struct reasm_output *out)
+                         size_t wire_len, const struct pkt_meta *pm, const struct reasm_output *out)
 {
     int32_t behind = seq_diff(dir->next_seq, seq);
     if (behind > 0) {
@@ -96,8 +96,7 @@ static void skip_hole(struct reasm_dir *dir, uint32_t seq, const struct reasm_ou
 
 /* Inserts a copy of one piece at *link without checks. Returns false when out of memory. */
 static bool hold_piece(struct reasm_dir *dir, struct reasm_segment **link, uint32_t seq,
-                       const uint8_t *data, size_t len, size_t wire_len,
-                       const struct pkt_meta *pm)
+                       const uint8_t *data, size_t len, size_t wire_len, const struct pkt_meta *pm)
 {
     struct reasm_segment *seg = malloc(sizeof(*seg) + len);
     if (seg == NULL) {
@@ -133,15 +132,15 @@ static bool hold(struct reasm_dir *dir, uint32_t seq, const uint8_t *data, size_
     size_t done = 0; /* bytes of the segment's wire range already placed or skipped */
     while (done < wire_len) {
         uint32_t at = seq + (uint32_t)done;
-        while (*link != NULL &&
-               seq_diff((*link)->seq + (uint32_t)(*link)->wire_len, at) <= 0) {
+        while (*link != NULL && seq_diff((*link)->seq + (uint32_t)(*link)->wire_len, at) <= 0) {
             link = &(*link)->next;
         }
         size_t piece = wire_len - done;
         if (*link != NULL) {
             int32_t before_next = seq_diff((*link)->seq, at);
             if (before_next <= 0) { /* at lies inside a held segment: skip what it covers */
-                done += WA_MIN(piece, (size_t)seq_diff((*link)->seq + (uint32_t)(*link)->wire_len, at));
+                done +=
+                    WA_MIN(piece, (size_t)seq_diff((*link)->seq + (uint32_t)(*link)->wire_len, at));
                 continue;
             }
             piece = WA_MIN(piece, (size_t)before_next);

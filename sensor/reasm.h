@@ -34,9 +34,9 @@ struct reasm_segment;
 
 /* One direction's reassembly state; zero-initialised means "no segment seen yet". */
 struct reasm_dir {
-    bool started;            /* next_seq is valid */
-    bool from_client;        /* passed to the output callbacks */
-    uint32_t next_seq;       /* sequence number of the next byte to deliver */
+    bool started;               /* next_seq is valid */
+    bool from_client;           /* passed to the output callbacks */
+    uint32_t next_seq;          /* sequence number of the next byte to deliver */
     struct reasm_segment *held; /* out-of-order segments, sorted by sequence number */
     size_t held_bytes;
 };

@@ -287,4 +287,38 @@ static inline size_t test_ntlm_challenge(uint8_t *out, const char *nb_computer,
     return b.len;
 }
 
+/*
+ * A DCE-RPC bind PDU (C706 12.6.4.3) for lsarpc, as a client writes it to a
+ * named pipe: 16-byte common header, then one presentation context.
+ */
+static const uint8_t TEST_DCERPC_BIND[72] = {
+    0x05, 0x00,             /* rpc_vers 5, rpc_vers_minor 0 */
+    0x0b,                   /* PTYPE bind */
+    0x03,                   /* pfc_flags: first and last fragment */
+    0x10, 0x00, 0x00, 0x00, /* data representation: little-endian, ASCII, IEEE */
+    0x48, 0x00,             /* frag_length 72 */
+    0x00, 0x00,             /* auth_length 0 */
+    0x01, 0x00, 0x00, 0x00, /* call_id 1 */
+    0xb8, 0x10, 0xb8, 0x10, /* max_xmit_frag, max_recv_frag 4280 */
+    0x00, 0x00, 0x00, 0x00, /* assoc_group_id 0 */
+    0x01, 0x00, 0x00, 0x00, /* one context item, 3 bytes padding */
+    0x00, 0x00, 0x01, 0x00, /* p_cont_id 0, one transfer syntax, padding */
+    /* abstract syntax 12345778-1234-abcd-ef00-0123456789ab version 0.0 (lsarpc) */
+    0x78, 0x57, 0x34, 0x12, 0x34, 0x12, 0xcd, 0xab, 0xef, 0x00, 0x01, 0x23, 0x45, 0x67, 0x89,
+    0xab, 0x00, 0x00, 0x00, 0x00,
+    /* transfer syntax 8a885d04-1ceb-11c9-9fe8-08002b104860 version 2 (NDR) */
+    0x04, 0x5d, 0x88, 0x8a, 0xeb, 0x1c, 0xc9, 0x11, 0x9f, 0xe8, 0x08, 0x00, 0x2b, 0x10, 0x48,
+    0x60, 0x02, 0x00, 0x00, 0x00};
+
+/* The first 16 bytes of a bind_ack PDU (C706 12.6.4.4) of 60 bytes for call_id 1. */
+static const uint8_t TEST_DCERPC_BIND_ACK_HEADER[16] = {
+    0x05, 0x00,             /* rpc_vers 5, rpc_vers_minor 0 */
+    0x0c,                   /* PTYPE bind_ack */
+    0x03,                   /* pfc_flags: first and last fragment */
+    0x10, 0x00, 0x00, 0x00, /* data representation: little-endian */
+    0x3c, 0x00,             /* frag_length 60 */
+    0x00, 0x00,             /* auth_length 0 */
+    0x01, 0x00, 0x00, 0x00  /* call_id 1 */
+};
+
 #endif

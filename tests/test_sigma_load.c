@@ -185,10 +185,25 @@ static void test_sigma_load_bad_timespan_rejected(void **state)
     assert_error_at(err, 16, 15, "invalid 'timespan'");
 }
 
+/* An empty folder once reached qsort() with a null array, which UBSan reports. */
+static void test_sigma_load_empty_folder_loads_nothing(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/wa-corr-empty-XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    struct corr_engine *engine = corr_engine_new(NULL, NULL);
+    assert_non_null(engine);
+    assert_int_equal(corr_engine_load(engine, dir, stderr), 0);
+    assert_int_equal(corr_engine_rule_count(engine), 0);
+    corr_engine_free(engine);
+    rmdir(dir);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_sigma_load_malformed_yaml_reports_position),
+        cmocka_unit_test(test_sigma_load_empty_folder_loads_nothing),
         cmocka_unit_test(test_sigma_load_unknown_key_rejected),
         cmocka_unit_test(test_sigma_load_unknown_modifier_rejected),
         cmocka_unit_test(test_sigma_load_bad_regex_rejected),

@@ -751,6 +751,137 @@ static void test_smb2_second_channel_uses_known_tree(void **state)
     assert_int_equal(ctr_value("smb.shared_tree_used"), 1);
 }
 
+/* Writes len bytes of data to file_id with a WRITE request (MS-SMB2 2.2.21). */
+static void write_data(struct fixture *f, uint64_t msg_id, uint32_t tree_id,
+                       const uint8_t file_id[16], const uint8_t *data, size_t len)
+{
+    struct test_buf b = {.len = 0};
+    header(&b, SMB2_WRITE, false, 0, msg_id, SESSION_ID, tree_id);
+    tb_le16(&b, 49);         /* StructureSize */
+    tb_le16(&b, 64 + 48);    /* DataOffset: right after the fixed body */
+    tb_le32(&b, (uint32_t)len);
+    tb_le64(&b, 0);          /* Offset */
+    tb_bytes(&b, file_id, 16);
+    tb_zeros(&b, 16);        /* Channel, RemainingBytes, WriteChannelInfo, Flags */
+    tb_bytes(&b, data, len);
+    feed(f, true, &b);
+}
+
+/* Feeds a READ response (MS-SMB2 2.2.20) with message id msg_id and len bytes of data. */
+static void read_response_data(struct fixture *f, uint64_t msg_id, uint32_t tree_id,
+                               const uint8_t *data, size_t len)
+{
+    struct test_buf b = {.len = 0};
+    header(&b, SMB2_READ, true, 0, msg_id, SESSION_ID, tree_id);
+    tb_le16(&b, 17); /* StructureSize */
+    tb_u8(&b, 80);   /* DataOffset */
+    tb_u8(&b, 0);
+    tb_le32(&b, (uint32_t)len);
+    tb_zeros(&b, 8); /* DataRemaining, Reserved2 */
+    tb_bytes(&b, data, len);
+    feed(f, false, &b);
+}
+
+/* The capture starts after the CREATE: a bind written to an unknown FileId starts a pipe. */
+static void test_smb2_unknown_file_bind_starts_pipe(void **state)
+{
+    struct fixture *f = *state;
+    write_data(f, 231, TREE_IPC, FILE_ID_PIPE, TEST_DCERPC_BIND, sizeof(TEST_DCERPC_BIND));
+    assert_int_equal(ctr_value("smb.pipes_inferred"), 1);
+    assert_int_equal(ctr_value("smb.pipe_bytes_to_server"), 72);
+}
+
+static void test_smb2_unknown_file_other_data_ignored(void **state)
+{
+    struct fixture *f = *state;
+    uint8_t text[72];
+    memset(text, 'A', sizeof(text));
+    write_data(f, 231, TREE_IPC, FILE_ID_PIPE, text, sizeof(text));
+    assert_int_equal(ctr_value("smb.pipes_inferred"), 0);
+    assert_int_equal(ctr_value("smb.pipe_bytes_to_server"), 0);
+}
+
+/* A file on a disk share may contain anything, including bytes that look like a bind. */
+static void test_smb2_unknown_file_on_disk_share_ignored(void **state)
+{
+    struct fixture *f = *state;
+    logon(f, NT_STATUS_SUCCESS);
+    tree_connect(f, 3, "\\\\WORKSTATION6\\C$", TREE_C, 1);
+    write_data(f, 4, TREE_C, FILE_ID_A, TEST_DCERPC_BIND, sizeof(TEST_DCERPC_BIND));
+    assert_int_equal(ctr_value("smb.pipes_inferred"), 0);
+    assert_int_equal(ctr_value("smb.pipe_bytes_to_server"), 0);
+}
+
+/* FSCTL_PIPE_TRANSCEIVE is only valid on a named pipe, so it proves one whatever the data. */
+static void test_smb2_unknown_file_transceive_starts_pipe(void **state)
+{
+    struct fixture *f = *state;
+    ioctl_transceive(f, 5, NT_STATUS_SUCCESS, 100);
+    assert_int_equal(ctr_value("smb.pipes_inferred"), 1);
+    assert_int_equal(ctr_value("smb.pipe_bytes_to_server"), 40);
+    assert_int_equal(ctr_value("smb.pipe_bytes_to_client"), 100);
+}
+
+/* A READ response whose request was not captured goes to the pipe written last. */
+static void test_smb2_unmatched_read_reaches_last_pipe(void **state)
+{
+    struct fixture *f = *state;
+    uint8_t ack[60] = {0};
+    memcpy(ack, TEST_DCERPC_BIND_ACK_HEADER, sizeof(TEST_DCERPC_BIND_ACK_HEADER));
+    write_data(f, 231, TREE_IPC, FILE_ID_PIPE, TEST_DCERPC_BIND, sizeof(TEST_DCERPC_BIND));
+    read_response_data(f, 232, TREE_IPC, ack, sizeof(ack));
+    assert_int_equal(ctr_value("smb2.pipe_read_unmatched"), 1);
+    assert_int_equal(ctr_value("smb.pipe_bytes_to_client"), 60);
+
+    /* Data that is not a DCE-RPC PDU stays out of the stream. */
+    memset(ack, 0, sizeof(ack));
+    read_response_data(f, 233, TREE_IPC, ack, sizeof(ack));
+    assert_int_equal(ctr_value("smb.pipe_bytes_to_client"), 60);
+}
+
+/* SMB 3.x multichannel: a pipe opened on one connection is written and closed on another. */
+static void test_smb2_pipe_used_on_second_channel(void **state)
+{
+    struct fixture *f = *state;
+    pipe_open(f);
+    struct smb_conn *first = f->conn;
+    f->conn = smb_conn_new(&f->meta);
+    assert_non_null(f->conn);
+
+    write_data(f, 5, TREE_IPC, FILE_ID_PIPE, TEST_DCERPC_BIND, sizeof(TEST_DCERPC_BIND));
+    assert_int_equal(ctr_value("smb.pipe_bytes_to_server"), 72);
+    assert_int_equal(ctr_value("smb.shared_pipe_used"), 1);
+    assert_int_equal(ctr_value("smb.pipes_inferred"), 0);
+
+    struct test_buf b = {.len = 0};
+    header(&b, SMB2_CLOSE, false, 0, 6, SESSION_ID, TREE_IPC);
+    tb_le16(&b, 24);
+    tb_le16(&b, 0);
+    tb_le32(&b, 0);
+    tb_bytes(&b, FILE_ID_PIPE, 16);
+    feed(f, true, &b);
+    smb_conn_free(first);
+    write_data(f, 7, TREE_IPC, FILE_ID_PIPE, TEST_DCERPC_BIND, sizeof(TEST_DCERPC_BIND));
+    /* The closed handle is a new, inferred pipe now. */
+    assert_int_equal(ctr_value("smb.pipes_inferred"), 1);
+}
+
+/* Freeing the connection that opened a pipe removes it from the other channels. */
+static void test_smb2_pipe_forgotten_with_owner(void **state)
+{
+    struct fixture *f = *state;
+    uint8_t text[72];
+    memset(text, 'A', sizeof(text));
+    pipe_open(f);
+    struct smb_conn *first = f->conn;
+    f->conn = smb_conn_new(&f->meta);
+    assert_non_null(f->conn);
+    smb_conn_free(first);
+    write_data(f, 5, TREE_IPC, FILE_ID_PIPE, text, sizeof(text));
+    assert_int_equal(ctr_value("smb.shared_pipe_used"), 0);
+    assert_int_equal(ctr_value("smb.pipe_bytes_to_server"), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -782,6 +913,16 @@ int main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(test_smb2_kerberos_logon_marked, setup, teardown),
         cmocka_unit_test_setup_teardown(test_smb2_second_channel_uses_known_tree, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_smb2_unknown_file_bind_starts_pipe, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_smb2_unknown_file_other_data_ignored, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_smb2_unknown_file_on_disk_share_ignored, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_smb2_unknown_file_transceive_starts_pipe, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_smb2_unmatched_read_reaches_last_pipe, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_smb2_pipe_used_on_second_channel, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_smb2_pipe_forgotten_with_owner, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
