@@ -515,8 +515,8 @@ static bool data_is_dcerpc(const struct smb1_msg *m, uint32_t off, uint32_t coun
 /*
  * Returns the pipe that fid names. When the capture missed the open or the
  * TREE_CONNECT (it started mid-session), a FID on IPC$ or on an unknown tree
- * becomes a pipe once its data parses as a DCE-RPC PDU header, as Wireshark
- * decides. uid and tid are the request's.
+ * becomes a pipe once its data parses as a DCE-RPC PDU header. uid and tid
+ * are the request's.
  */
 static struct smb_pipe *pipe_find_or_infer(struct smb_state *st, const struct smb1_msg *m,
                                            uint16_t uid, uint16_t tid, uint16_t fid,

@@ -24,6 +24,9 @@ struct smb2_element {
     bool has_file_id;
     const struct pkt_meta *pm;
     bool cut; /* the element continues past the bytes delivered */
+    /* Request only: a CREATE earlier in the compound, whose response assigns this FileId. */
+    bool after_create;
+    uint64_t create_message_id;
 };
 
 static const uint8_t FILE_ID_ALL_ONES[16] = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
@@ -272,6 +275,39 @@ static void create_request(struct smb_state *st, struct smb2_element *el)
     p->path = dup_text(name);
 }
 
+/*
+ * Completes the requests that followed a CREATE in its compound: READ and
+ * IOCTL entries learn the FileId, and pipe data written in the compound goes
+ * to the pipe. An open on an unknown tree becomes a pipe when that data parses
+ * as a DCE-RPC PDU header.
+ */
+static void create_resolve_related(struct smb_state *st, struct smb2_element *el,
+                                   const struct smb_pending *create, const uint8_t file_id[16])
+{
+    for (uint32_t i = 0; i < st->pending_cap; i++) {
+        struct smb_pending *q = &st->pending[i];
+        if (q->in_use && q->file_id_from_create && q->create_message_id == create->message_id) {
+            memcpy(q->file_id, file_id, 16);
+            q->file_id_from_create = false;
+        }
+    }
+    if (create->early_len == 0) {
+        return;
+    }
+    struct smb_pipe *pipe = smb_pipe_get(st, file_id);
+    if (pipe == NULL && smb_tree_may_hold_pipe(st, create->session_id, create->tree_id) &&
+        smb_data_is_dcerpc(create->early_data, create->early_len)) {
+        pipe = smb_pipe_infer(st, create->session_id, create->tree_id, file_id, create->path);
+    }
+    if (pipe != NULL) {
+        /* The data travelled in the CREATE's request message, so it takes that time and frame. */
+        struct pkt_meta pm = *el->pm;
+        pm.time_us = create->time_us;
+        pm.frame = create->frame;
+        smb_pipe_deliver(st, pipe, true, create->early_data, create->early_len, &pm);
+    }
+}
+
 static void create_response(struct smb_state *st, struct smb2_element *el, struct smb_pending *p)
 {
     struct smb_result res = {.status = el->hdr.status};
@@ -292,6 +328,9 @@ static void create_response(struct smb_state *st, struct smb2_element *el, struc
         el->has_file_id = true;
     }
     smb_event_create(st, p, &res);
+    if (res.has_file_id) {
+        create_resolve_related(st, el, p, res.file_id);
+    }
 }
 
 /* ---- named pipes: CLOSE, READ, WRITE, IOCTL (MS-SMB2 2.2.15-2.2.22, 2.2.31-2.2.32) ---- */
@@ -308,12 +347,8 @@ static bool read_file_id(struct smb2_element *el, size_t off, const uint8_t prev
     if ((el->hdr.flags & SMB2_FLAGS_RELATED_OPERATIONS) != 0 &&
         memcmp(el->file_id, FILE_ID_ALL_ONES, 16) == 0) {
         if (!has_prev) {
-            /*
-             * NOTE: the FileId of a CREATE earlier in the same compound is known
-             * only from its response, so pipe data in this element is not
-             * handed to DCE-RPC.
-             */
-            CTR_INC("smb2.related_unknown_file");
+            /* A CREATE earlier in the compound assigns the FileId in its response. */
+            CTR_INC(el->after_create ? "smb2.related_create_file" : "smb2.related_unknown_file");
             return false;
         }
         memcpy(el->file_id, prev, 16);
@@ -378,9 +413,10 @@ static bool element_data_is_dcerpc(const struct smb2_element *el, uint32_t off, 
 
 /*
  * Returns the pipe that file_id names. When the capture missed the CREATE
- * (it started mid-session), a handle on IPC$ or on a tree whose TREE_CONNECT
- * was not seen becomes a pipe once proven: by FSCTL_PIPE_TRANSCEIVE, which
- * only named pipes accept, or by data that parses as a DCE-RPC PDU header.
+ * because it started mid-session, a handle on IPC$ or on a tree whose
+ * TREE_CONNECT was not seen can still become a pipe. FSCTL_PIPE_TRANSCEIVE
+ * proves it, because only named pipes accept it, and so does data that parses
+ * as a DCE-RPC PDU header.
  */
 static struct smb_pipe *pipe_find_or_infer(struct smb_state *st, struct smb2_element *el,
                                            const uint8_t file_id[16], bool proven, uint32_t off,
@@ -399,6 +435,49 @@ static struct smb_pipe *pipe_find_or_infer(struct smb_state *st, struct smb2_ele
     return smb_pipe_infer(st, el->hdr.session_id, el->hdr.tree_id, file_id, NULL);
 }
 
+/*
+ * Keeps the pipe data of a request that names the FileId of a CREATE earlier
+ * in the same compound. The CREATE's response assigns the FileId, and
+ * create_response() then hands the data over.
+ */
+static void keep_for_create(struct smb_state *st, struct smb2_element *el, uint32_t off,
+                            uint32_t count)
+{
+    struct smb_pending *create =
+        el->after_create ? smb_pending_find(st, el->create_message_id, 0) : NULL;
+    struct cursor data;
+    bool partial;
+    if (create == NULL || create->kind != SMB_PENDING_CREATE || count == 0 ||
+        !element_data(el, off, count, &data, &partial)) {
+        return;
+    }
+    if (partial || data.len > SMB_EARLY_PIPE_DATA_MAX - create->early_len) {
+        CTR_INC("smb2.early_pipe_data_limit");
+        return;
+    }
+    uint8_t *grown = realloc(create->early_data, create->early_len + data.len);
+    if (grown == NULL) {
+        CTR_INC("smb.nomem");
+        return;
+    }
+    memcpy(grown + create->early_len, data.base, data.len);
+    create->early_data = grown;
+    create->early_len += (uint32_t)data.len;
+}
+
+/* Opens the pending entry of a READ or IOCTL whose FileId a compound CREATE assigns. */
+static void pending_open_for_create(struct smb_state *st, struct smb2_element *el)
+{
+    if (!el->after_create) {
+        return;
+    }
+    struct smb_pending *p = pending_open(st, el);
+    if (p != NULL) {
+        p->file_id_from_create = true;
+        p->create_message_id = el->create_message_id;
+    }
+}
+
 static void write_request(struct smb_state *st, struct smb2_element *el, const uint8_t prev[16],
                           bool has_prev)
 {
@@ -406,7 +485,11 @@ static void write_request(struct smb_state *st, struct smb2_element *el, const u
     cur_seek(c, SMB2_HEADER_LEN + 2);
     uint16_t data_off = cur_le16(c);
     uint32_t data_len = cur_le32(c);
-    if (!cur_ok(c) || !read_file_id(el, SMB2_HEADER_LEN + 16, prev, has_prev)) {
+    if (!cur_ok(c)) {
+        return;
+    }
+    if (!read_file_id(el, SMB2_HEADER_LEN + 16, prev, has_prev)) {
+        keep_for_create(st, el, data_off, data_len);
         return;
     }
     struct smb_pipe *pipe = pipe_find_or_infer(st, el, el->file_id, false, data_off, data_len);
@@ -419,6 +502,7 @@ static void read_request(struct smb_state *st, struct smb2_element *el, const ui
                          bool has_prev)
 {
     if (!read_file_id(el, SMB2_HEADER_LEN + 16, prev, has_prev)) {
+        pending_open_for_create(st, el);
         return;
     }
     /* A handle on a tree that may hold pipes is tracked so that its response can prove it one. */
@@ -447,6 +531,9 @@ static void read_response(struct smb_state *st, struct smb2_element *el, struct 
     uint32_t data_len;
     if (!read_response_data(el, &data_off, &data_len)) {
         return;
+    }
+    if (p->file_id_from_create) {
+        return; /* the CREATE failed, so the handle never existed */
     }
     struct smb_pipe *pipe = smb_pipe_get(st, p->file_id);
     if (pipe == NULL && element_data_is_dcerpc(el, data_off, data_len)) {
@@ -484,14 +571,15 @@ static void ioctl_request(struct smb_state *st, struct smb2_element *el, const u
     struct cursor *c = &el->body;
     cur_seek(c, SMB2_HEADER_LEN + 4);
     uint32_t ctl_code = cur_le32(c);
-    if (!cur_ok(c) || ctl_code != FSCTL_PIPE_TRANSCEIVE ||
-        !read_file_id(el, SMB2_HEADER_LEN + 8, prev, has_prev)) {
-        return;
-    }
     cur_seek(c, SMB2_HEADER_LEN + 24);
     uint32_t in_off = cur_le32(c);
     uint32_t in_count = cur_le32(c);
-    if (!cur_ok(c)) {
+    if (!cur_ok(c) || ctl_code != FSCTL_PIPE_TRANSCEIVE) {
+        return;
+    }
+    if (!read_file_id(el, SMB2_HEADER_LEN + 8, prev, has_prev)) {
+        keep_for_create(st, el, in_off, in_count);
+        pending_open_for_create(st, el);
         return;
     }
     struct smb_pipe *pipe = pipe_find_or_infer(st, el, el->file_id, true, in_off, in_count);
@@ -505,9 +593,10 @@ static void ioctl_request(struct smb_state *st, struct smb2_element *el, const u
 /*
  * Delivers an IOCTL response's output to the pipe it names. The response
  * carries CtlCode and FileId (MS-SMB2 2.2.32), so this works without the
- * request.
+ * request. p is the request, or NULL when it was not captured.
  */
-static void ioctl_response(struct smb_state *st, struct smb2_element *el)
+static void ioctl_response(struct smb_state *st, struct smb2_element *el,
+                           const struct smb_pending *p)
 {
     bool has_data =
         el->hdr.status == NT_STATUS_SUCCESS || el->hdr.status == NT_STATUS_BUFFER_OVERFLOW;
@@ -521,6 +610,13 @@ static void ioctl_response(struct smb_state *st, struct smb2_element *el)
     uint32_t out_count = cur_le32(c);
     if (!has_data || !cur_ok(c) || ctl_code != FSCTL_PIPE_TRANSCEIVE) {
         return;
+    }
+    if (memcmp(file_id, FILE_ID_ALL_ONES, 16) == 0) {
+        /* A related response may repeat the placeholder; the request's FileId applies. */
+        if (p == NULL || p->file_id_from_create) {
+            return;
+        }
+        memcpy(file_id, p->file_id, 16);
     }
     struct smb_pipe *pipe = pipe_find_or_infer(st, el, file_id, true, out_off, out_count);
     if (pipe != NULL) {
@@ -609,7 +705,7 @@ static void complete_response(struct smb_state *st, struct smb2_element *el, str
         read_response(st, el, p);
         break;
     case SMB2_IOCTL:
-        ioctl_response(st, el);
+        ioctl_response(st, el, p);
         break;
     default:
         break;
@@ -626,7 +722,7 @@ static void dispatch_response(struct smb_state *st, struct smb2_element *el)
     if (p == NULL && el->hdr.command == SMB2_READ) {
         read_response_unmatched(st, el);
     } else if (p == NULL && el->hdr.command == SMB2_IOCTL) {
-        ioctl_response(st, el);
+        ioctl_response(st, el, NULL);
     }
     if (p == NULL) {
         return;
@@ -660,6 +756,21 @@ static void count_transform(struct smb_state *st, struct cursor *c)
     if (sess != NULL && !sess->encrypted_seen) {
         sess->encrypted_seen = true;
         CTR_INC("smb2.encrypted_sessions");
+    }
+}
+
+/* Marks a related request that follows a CREATE request, directly or through other elements. */
+static void relate_to_create(struct smb2_element *el, const struct smb2_element *prev)
+{
+    if (is_response(el) || is_response(prev)) {
+        return;
+    }
+    if (prev->hdr.command == SMB2_CREATE) {
+        el->after_create = true;
+        el->create_message_id = prev->hdr.message_id;
+    } else {
+        el->after_create = prev->after_create;
+        el->create_message_id = prev->create_message_id;
     }
 }
 
@@ -698,6 +809,7 @@ static void walk_compound(struct smb_state *st, bool from_client, struct cursor 
         if (n > 0 && (el.hdr.flags & SMB2_FLAGS_RELATED_OPERATIONS) != 0) {
             el.hdr.session_id = prev.hdr.session_id;
             el.hdr.tree_id = prev.hdr.tree_id;
+            relate_to_create(&el, &prev);
             CTR_INC("smb2.related");
         }
         if (is_response(&el)) {

@@ -495,7 +495,8 @@ void smb_event_create(struct smb_state *st, const struct smb_pending *req,
     /*
      * Rule "pipe-name-implies-ipc": when the capture starts after the
      * TREE_CONNECT, an open of a pipe name that Windows serves on IPC$
-     * ("\lsarpc", "samr") is taken as a pipe open on IPC$, as Wireshark does.
+     * ("\lsarpc", "samr") is taken as a pipe open on IPC$, because these
+     * names exist only as pipes there.
      */
     if (tree == NULL && req->path != NULL && smb_pipe_name_is_well_known(req->path)) {
         pipe = true;

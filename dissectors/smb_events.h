@@ -97,7 +97,21 @@ struct smb_pending {
      */
     struct ntlm_info *request_auth;
     uint32_t data_done; /* SMB1 TRANSACTION response bytes already delivered */
+    /*
+     * SMB2 compound requests that name the FileId of a CREATE earlier in the
+     * same compound, whose response has not assigned it yet. A CREATE keeps
+     * the pipe data written after it (owned, at most SMB_EARLY_PIPE_DATA_MAX
+     * bytes), and a READ or IOCTL records that its FileId comes from the
+     * CREATE with message id create_message_id.
+     */
+    uint8_t *early_data;
+    uint32_t early_len;
+    bool file_id_from_create;
+    uint64_t create_message_id;
 };
+
+/* Pipe bytes kept for a CREATE whose FileId is not known yet; more are counted and dropped. */
+#define SMB_EARLY_PIPE_DATA_MAX 65536u
 
 struct smb_state {
     const struct conn_meta *meta;
@@ -129,7 +143,7 @@ struct smb_result {
 void smb_state_init(struct smb_state *st, const struct conn_meta *meta);
 
 /*
- * Forgets the process-wide cache of SMB2 sessions and trees that lets a
+ * Forgets the process-wide cache of SMB2 sessions, trees and pipes that lets a
  * connection use ids set up on another connection to the same server (SMB 3.x
  * multichannel). For tests; the cache is bounded and evicts by least recent use.
  */

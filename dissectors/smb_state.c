@@ -438,7 +438,10 @@ bool smb_data_is_dcerpc(const uint8_t *data, size_t len)
     return connection_oriented && (h.frag_length <= len || len >= SMB_PIPE_PREFIX_MIN);
 }
 
-/* Pipes of the interfaces rpc_names.c names, as Windows exposes them on IPC$. */
+/*
+ * Pipe names that Windows servers expose on IPC$ as well-known RPC endpoints
+ * (MS-LSAT, MS-SAMR, MS-SCMR, MS-SRVS, MS-WKST and similar documents).
+ */
 static const char *const WELL_KNOWN_PIPES[] = {
     "atsvc",    "browser", "drsuapi", "efsrpc",   "epmapper", "eventlog", "InitShutdown",
     "lsarpc",   "lsass",   "netdfs",  "netlogon", "ntsvcs",   "protected_storage",
@@ -524,6 +527,7 @@ void smb_pending_done(struct smb_pending *p)
 {
     free(p->path);
     free(p->request_auth);
+    free(p->early_data);
     memset(p, 0, sizeof(*p));
 }
 

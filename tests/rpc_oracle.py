@@ -24,8 +24,9 @@ CALL_EVENT = 5712
 
 
 def tshark_rows(capture, fields, display_filter):
-    # tshark 4.0's ANSI C12.22 heuristic claims DCE-RPC on high TCP ports when the
-    # capture starts mid-connection (mapi.pcap, port 1032), so it is disabled.
+    # tshark 4.0's ANSI C12.22 heuristic takes DCE-RPC packets on high TCP ports
+    # when a capture starts mid-connection (an Exchange client on port 1032), so
+    # it is disabled.
     cmd = ["tshark", "-n", "-r", capture, "--disable-protocol", "c1222",
            "-o", "tcp.desegment_tcp_streams:TRUE",
            "-Y", display_filter, "-T", "fields", "-E", "separator=\t",

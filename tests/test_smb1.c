@@ -602,6 +602,110 @@ static void test_smb1_nt_create_prefix_sweep(void **state)
     assert_non_null(test_events_find(&f->events, 5145, 0));
 }
 
+/* Opens name with NT_CREATE_ANDX on tid, which the capture never saw connected. */
+static void open_on_unseen_tree(struct fixture *f, const char *name, uint32_t access)
+{
+    struct test_buf b = {.len = 0};
+    nt_create_request(&b, TID_IPC, 5, name, access);
+    feed(f, true, &b);
+    b.len = 0;
+    nt_create_response(&b, TID_IPC, 5, 0, FID_PIPE);
+    feed(f, false, &b);
+}
+
+/* WRITE_ANDX (WordCount 14) of len bytes of data to fid on tid. */
+static void write_andx_bytes(struct fixture *f, uint16_t tid, uint16_t fid, const uint8_t *data,
+                             uint16_t len)
+{
+    struct test_buf b = {.len = 0};
+    header(&b, SMB1_COM_WRITE_ANDX, false, 0, tid, UID, 7);
+    words_begin(&b, 14);
+    andx(&b, SMB1_COM_NONE, 0);
+    tb_le16(&b, fid);
+    tb_le32(&b, 0);  /* Offset */
+    tb_le32(&b, 0);  /* Timeout */
+    tb_le16(&b, 0);  /* WriteMode */
+    tb_le16(&b, len); /* Remaining */
+    tb_le16(&b, 0);  /* DataLengthHigh */
+    tb_le16(&b, len); /* DataLength */
+    size_t offset_at = b.len;
+    tb_le16(&b, 0);  /* DataOffset, set below */
+    tb_le32(&b, 0);  /* OffsetHigh */
+    size_t at = bytes_begin(&b);
+    tb_u8(&b, 0);    /* Pad */
+    tb_set_le16(&b, offset_at, (uint16_t)b.len);
+    tb_bytes(&b, data, len);
+    bytes_end(&b, at);
+    feed(f, true, &b);
+}
+
+/* The capture starts after the TREE_CONNECT: "\lsarpc" is a pipe on IPC$ by its name. */
+static void test_smb1_unseen_tree_pipe_name_opens_pipe(void **state)
+{
+    struct fixture *f = *state;
+    open_on_unseen_tree(f, "\\lsarpc", 0x3);
+
+    struct event *ev = test_events_find(&f->events, 5145, 0);
+    assert_non_null(ev);
+    assert_string_equal(event_field(ev, "ShareName"), "\\\\*\\IPC$");
+    assert_string_equal(event_field(ev, "RelativeTargetName"), "lsarpc");
+    assert_string_equal(event_field(ev, "AccessMask"), "0x83");
+    assert_string_equal(event_get(ev, EVENT_WIRE, "Rule"),
+                        "pipe-name-implies-ipc smb1-pipe-read-attributes");
+    assert_int_equal(ctr_value("smb.pipes_opened"), 1);
+
+    write_andx_bytes(f, TID_IPC, FID_PIPE, TEST_DCERPC_BIND, sizeof(TEST_DCERPC_BIND));
+    assert_int_equal(ctr_value("smb.pipe_bytes_to_server"), 72);
+    assert_int_equal(ctr_value("smb.pipes_inferred"), 0);
+}
+
+static void test_smb1_unseen_tree_file_name_stays_file(void **state)
+{
+    struct fixture *f = *state;
+    open_on_unseen_tree(f, "\\report.txt", 0x12019f);
+
+    struct event *ev = test_events_find(&f->events, 5145, 0);
+    assert_non_null(ev);
+    assert_string_equal(event_field(ev, "ShareName"), "");
+    assert_null(event_get(ev, EVENT_WIRE, "Rule"));
+    assert_int_equal(ctr_value("smb.pipes_opened"), 0);
+}
+
+/* A FID whose open the capture missed becomes a pipe when a bind is written to it. */
+static void test_smb1_unseen_fid_bind_starts_pipe(void **state)
+{
+    struct fixture *f = *state;
+    write_andx_bytes(f, TID_IPC, 0xa00c, TEST_DCERPC_BIND, sizeof(TEST_DCERPC_BIND));
+    assert_int_equal(ctr_value("smb.pipes_inferred"), 1);
+    assert_int_equal(ctr_value("smb.pipe_bytes_to_server"), 72);
+}
+
+static void test_smb1_unseen_fid_other_data_ignored(void **state)
+{
+    struct fixture *f = *state;
+    uint8_t bind[sizeof(TEST_DCERPC_BIND)];
+    memcpy(bind, TEST_DCERPC_BIND, sizeof(bind));
+    bind[0] = 4; /* rpc_vers 4 is connectionless RPC, never sent over a pipe */
+    write_andx_bytes(f, TID_IPC, 0xa00c, bind, sizeof(bind));
+    bind[0] = 5;
+    bind[2] = 9; /* PTYPE 9 (fack) exists only in connectionless RPC */
+    write_andx_bytes(f, TID_IPC, 0xa00c, bind, sizeof(bind));
+    bind[2] = 0x0b;
+    bind[8] = 0x50; /* frag_length 80 is longer than the 72 bytes written */
+    write_andx_bytes(f, TID_IPC, 0xa00c, bind, sizeof(bind));
+    assert_int_equal(ctr_value("smb.pipes_inferred"), 0);
+    assert_int_equal(ctr_value("smb.pipe_bytes_to_server"), 0);
+}
+
+static void test_smb1_unseen_fid_on_disk_share_ignored(void **state)
+{
+    struct fixture *f = *state;
+    logon_and_connect(f, "\\\\172.16.66.36\\C$", TID_C);
+    write_andx_bytes(f, TID_C, 0xa00c, TEST_DCERPC_BIND, sizeof(TEST_DCERPC_BIND));
+    assert_int_equal(ctr_value("smb.pipes_inferred"), 0);
+    assert_int_equal(ctr_value("smb.pipe_bytes_to_server"), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -619,6 +723,14 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_smb1_transact_nmpipe_reaches_stream, setup, teardown),
         cmocka_unit_test_setup_teardown(test_smb1_open_andx_maps_access, setup, teardown),
         cmocka_unit_test_setup_teardown(test_smb1_nt_create_prefix_sweep, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_smb1_unseen_tree_pipe_name_opens_pipe, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_smb1_unseen_tree_file_name_stays_file, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_smb1_unseen_fid_bind_starts_pipe, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_smb1_unseen_fid_other_data_ignored, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_smb1_unseen_fid_on_disk_share_ignored, setup,
+                                        teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -596,8 +596,20 @@ static void test_smb2_pipe_close_stops_stream(void **state)
     tb_le32(&b, 0);
     tb_bytes(&b, FILE_ID_PIPE, 16);
     feed(f, true, &b);
-    ioctl_transceive(f, 6, NT_STATUS_SUCCESS, 100);
+
+    /* Zeros are no DCE-RPC PDU, so the closed handle does not become a pipe again. */
+    b.len = 0;
+    header(&b, SMB2_WRITE, false, 0, 6, SESSION_ID, TREE_IPC);
+    tb_le16(&b, 49);
+    tb_le16(&b, 64 + 48);
+    tb_le32(&b, 72);
+    tb_le64(&b, 0);
+    tb_bytes(&b, FILE_ID_PIPE, 16);
+    tb_zeros(&b, 16);
+    tb_zeros(&b, 72);
+    feed(f, true, &b);
     assert_int_equal(ctr_value("smb.pipe_bytes_to_server"), 0);
+    assert_int_equal(ctr_value("smb.pipes_inferred"), 0);
 }
 
 static void test_smb2_cut_write_reports_gap(void **state)
@@ -882,6 +894,125 @@ static void test_smb2_pipe_forgotten_with_owner(void **state)
     assert_int_equal(ctr_value("smb.pipe_bytes_to_server"), 0);
 }
 
+/* Pads b to an 8-byte boundary and links the element that starts at start to the next one. */
+static void compound_link(struct test_buf *b, size_t start)
+{
+    while (b->len % 8 != 0) {
+        tb_u8(b, 0);
+    }
+    tb_set_le32(b, start + 20, (uint32_t)(b->len - start)); /* NextCommand */
+}
+
+/* Marks the element at start as a related operation (SMB2_FLAGS_RELATED_OPERATIONS). */
+static void compound_relate(struct test_buf *b, size_t start, bool response)
+{
+    uint32_t flags = SMB2_FLAGS_RELATED_OPERATIONS | (response ? SMB2_FLAGS_SERVER_TO_REDIR : 0);
+    tb_set_le32(b, start + 16, flags);
+}
+
+/*
+ * One compound opens svcctl, writes a bind to it and reads the reply. The
+ * WRITE and READ name the all-ones FileId, which means the CREATE's handle.
+ */
+static void test_smb2_compound_create_write_read_pipe(void **state)
+{
+    struct fixture *f = *state;
+    struct test_buf b = {.len = 0};
+    static const uint8_t FILE_ID_RELATED[16] = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+                                                0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff};
+    logon(f, NT_STATUS_SUCCESS);
+    tree_connect(f, 3, "\\\\WORKSTATION6\\IPC$", TREE_IPC, 2);
+
+    header(&b, SMB2_CREATE, false, 0, 10, SESSION_ID, TREE_IPC);
+    create_body(&b, "svcctl", 0x12019f, 1, 0);
+    compound_link(&b, 0);
+    size_t write_at = b.len;
+    header(&b, SMB2_WRITE, false, 0, 11, SESSION_ID, TREE_IPC);
+    compound_relate(&b, write_at, false);
+    tb_le16(&b, 49);      /* StructureSize */
+    tb_le16(&b, 64 + 48); /* DataOffset, from this element's header */
+    tb_le32(&b, sizeof(TEST_DCERPC_BIND));
+    tb_le64(&b, 0);
+    tb_bytes(&b, FILE_ID_RELATED, 16);
+    tb_zeros(&b, 16);
+    tb_bytes(&b, TEST_DCERPC_BIND, sizeof(TEST_DCERPC_BIND));
+    compound_link(&b, write_at);
+    size_t read_at = b.len;
+    header(&b, SMB2_READ, false, 0, 12, SESSION_ID, TREE_IPC);
+    compound_relate(&b, read_at, false);
+    tb_le16(&b, 49); /* StructureSize */
+    tb_u8(&b, 0x50); /* Padding */
+    tb_u8(&b, 0);
+    tb_le32(&b, 1024); /* Length */
+    tb_le64(&b, 0);
+    tb_bytes(&b, FILE_ID_RELATED, 16);
+    tb_zeros(&b, 17);
+    feed(f, true, &b);
+    assert_int_equal(ctr_value("smb2.related_create_file"), 2);
+    assert_int_equal(ctr_value("smb.pipe_bytes_to_server"), 0);
+
+    uint8_t ack[60] = {0};
+    memcpy(ack, TEST_DCERPC_BIND_ACK_HEADER, sizeof(TEST_DCERPC_BIND_ACK_HEADER));
+    b.len = 0;
+    header(&b, SMB2_CREATE, true, 0, 10, SESSION_ID, TREE_IPC);
+    create_response_body(&b, 1, FILE_ID_PIPE);
+    compound_link(&b, 0);
+    write_at = b.len;
+    header(&b, SMB2_WRITE, true, 0, 11, SESSION_ID, TREE_IPC);
+    compound_relate(&b, write_at, true);
+    tb_le16(&b, 17);
+    tb_zeros(&b, 14);
+    compound_link(&b, write_at);
+    read_at = b.len;
+    header(&b, SMB2_READ, true, 0, 12, SESSION_ID, TREE_IPC);
+    compound_relate(&b, read_at, true);
+    tb_le16(&b, 17); /* StructureSize */
+    tb_u8(&b, 80);   /* DataOffset */
+    tb_u8(&b, 0);
+    tb_le32(&b, sizeof(ack));
+    tb_zeros(&b, 8);
+    tb_bytes(&b, ack, sizeof(ack));
+    feed(f, false, &b);
+
+    assert_int_equal(ctr_value("smb.pipes_opened"), 1);
+    assert_int_equal(ctr_value("smb.pipe_bytes_to_server"), 72);
+    assert_int_equal(ctr_value("smb.pipe_bytes_to_client"), 60);
+}
+
+/* When the compound's CREATE fails, the data written after it reaches no stream. */
+static void test_smb2_compound_failed_create_drops_data(void **state)
+{
+    struct fixture *f = *state;
+    struct test_buf b = {.len = 0};
+    static const uint8_t FILE_ID_RELATED[16] = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+                                                0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff};
+    logon(f, NT_STATUS_SUCCESS);
+    tree_connect(f, 3, "\\\\WORKSTATION6\\IPC$", TREE_IPC, 2);
+
+    header(&b, SMB2_CREATE, false, 0, 10, SESSION_ID, TREE_IPC);
+    create_body(&b, "svcctl", 0x12019f, 1, 0);
+    compound_link(&b, 0);
+    size_t write_at = b.len;
+    header(&b, SMB2_WRITE, false, 0, 11, SESSION_ID, TREE_IPC);
+    compound_relate(&b, write_at, false);
+    tb_le16(&b, 49);
+    tb_le16(&b, 64 + 48);
+    tb_le32(&b, sizeof(TEST_DCERPC_BIND));
+    tb_le64(&b, 0);
+    tb_bytes(&b, FILE_ID_RELATED, 16);
+    tb_zeros(&b, 16);
+    tb_bytes(&b, TEST_DCERPC_BIND, sizeof(TEST_DCERPC_BIND));
+    feed(f, true, &b);
+
+    b.len = 0;
+    header(&b, SMB2_CREATE, true, STATUS_ACCESS_DENIED, 10, SESSION_ID, TREE_IPC);
+    tb_le16(&b, 9);
+    tb_zeros(&b, 7);
+    feed(f, false, &b);
+    assert_int_equal(ctr_value("smb.pipes_opened"), 0);
+    assert_int_equal(ctr_value("smb.pipe_bytes_to_server"), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -923,6 +1054,10 @@ int main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(test_smb2_pipe_used_on_second_channel, setup, teardown),
         cmocka_unit_test_setup_teardown(test_smb2_pipe_forgotten_with_owner, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_smb2_compound_create_write_read_pipe, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_smb2_compound_failed_create_drops_data, setup,
+                                        teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -247,6 +247,58 @@ static void test_smb_events_session_cap(void **state)
     assert_non_null(smb_session_get(&f->state, 1000, true));
 }
 
+static void test_smb_events_dcerpc_header_check(void **state)
+{
+    (void)state;
+    uint8_t pdu[sizeof(TEST_DCERPC_BIND)];
+    memcpy(pdu, TEST_DCERPC_BIND, sizeof(pdu));
+    assert_true(smb_data_is_dcerpc(pdu, sizeof(pdu)));
+    /* Two PDUs in one write: the first frag_length is shorter than the data. */
+    uint8_t two[2 * sizeof(TEST_DCERPC_BIND)];
+    memcpy(two, pdu, sizeof(pdu));
+    memcpy(two + sizeof(pdu), pdu, sizeof(pdu));
+    assert_true(smb_data_is_dcerpc(two, sizeof(two)));
+    assert_false(smb_data_is_dcerpc(pdu, 15)); /* shorter than the common header */
+
+    pdu[1] = 2; /* rpc_vers_minor 2 does not exist */
+    assert_false(smb_data_is_dcerpc(pdu, sizeof(pdu)));
+    pdu[1] = 1;
+    assert_true(smb_data_is_dcerpc(pdu, sizeof(pdu)));
+
+    pdu[2] = 4; /* PTYPE working: connectionless only */
+    assert_false(smb_data_is_dcerpc(pdu, sizeof(pdu)));
+    pdu[2] = 0x0b;
+
+    pdu[8] = 0x0f; /* frag_length 15 is shorter than the header */
+    assert_false(smb_data_is_dcerpc(pdu, sizeof(pdu)));
+    pdu[8] = 0x49; /* frag_length 73 is one byte more than the data */
+    assert_false(smb_data_is_dcerpc(pdu, sizeof(pdu)));
+}
+
+/* A fragment longer than one SMB message arrives as a prefix of SMB_PIPE_PREFIX_MIN or more. */
+static void test_smb_events_dcerpc_long_fragment_prefix(void **state)
+{
+    (void)state;
+    static uint8_t data[SMB_PIPE_PREFIX_MIN];
+    memcpy(data, TEST_DCERPC_BIND, sizeof(TEST_DCERPC_BIND));
+    data[8] = 0x00;
+    data[9] = 0x10; /* frag_length 4096 */
+    assert_true(smb_data_is_dcerpc(data, sizeof(data)));
+    assert_false(smb_data_is_dcerpc(data, sizeof(data) - 1));
+}
+
+static void test_smb_events_well_known_pipe_names(void **state)
+{
+    (void)state;
+    assert_true(smb_pipe_name_is_well_known("lsarpc"));
+    assert_true(smb_pipe_name_is_well_known("\\lsarpc"));
+    assert_true(smb_pipe_name_is_well_known("\\PIPE\\samr"));
+    assert_true(smb_pipe_name_is_well_known("SVCCTL"));
+    assert_false(smb_pipe_name_is_well_known("\\lsarpc.txt"));
+    assert_false(smb_pipe_name_is_well_known("Windows\\Temp\\samr"));
+    assert_false(smb_pipe_name_is_well_known(""));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -254,6 +306,9 @@ int main(void)
         cmocka_unit_test(test_smb_events_access_list_cut_whole),
         cmocka_unit_test(test_smb_events_split_tree_path),
         cmocka_unit_test(test_smb_events_file_id_hex),
+        cmocka_unit_test(test_smb_events_dcerpc_header_check),
+        cmocka_unit_test(test_smb_events_dcerpc_long_fragment_prefix),
+        cmocka_unit_test(test_smb_events_well_known_pipe_names),
         cmocka_unit_test_setup_teardown(test_smb_events_computer_from_tree_host, setup, teardown),
         cmocka_unit_test_setup_teardown(test_smb_events_computer_prefers_ntlm_name, setup,
                                         teardown),
