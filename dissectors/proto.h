@@ -63,9 +63,8 @@ void smb_conn_gap(struct smb_conn *conn, bool from_client);
  * length, never copied, and smb_conn_message() then receives len < total_len.
  * Returning total_len keeps the whole message (up to wa_opts.message_max). A
  * dissector returns a shorter length for bulk READ and WRITE data on file
- * handles, and total_len for named pipes, whose data feeds DCE-RPC. The flow
- * layer links a default that returns total_len, and a non-weak definition in
- * the SMB dissector replaces it.
+ * handles, and total_len for named pipes, whose data feeds DCE-RPC.
+ * Implemented in dissectors/smb.c.
  */
 size_t smb_conn_message_need(struct smb_conn *conn, bool from_client, const uint8_t *head,
                              size_t head_len, size_t total_len);

@@ -213,18 +213,6 @@ static size_t on_message_need(void *ctx, bool from_client, const uint8_t *head, 
     return smb_conn_message_need(f->smb, from_client, head, head_len, total_len);
 }
 
-/* Default for dissectors that do not define it: every message is kept whole. */
-__attribute__((weak)) size_t smb_conn_message_need(struct smb_conn *conn, bool from_client,
-                                                   const uint8_t *head, size_t head_len,
-                                                   size_t total_len)
-{
-    (void)conn;
-    (void)from_client;
-    (void)head;
-    (void)head_len;
-    return total_len;
-}
-
 static void on_stream_data(void *ctx, bool from_client, const uint8_t *data, size_t len,
                            const struct pkt_meta *pm)
 {

@@ -1013,6 +1013,63 @@ static void test_smb2_compound_failed_create_drops_data(void **state)
     assert_int_equal(ctr_value("smb.pipe_bytes_to_server"), 0);
 }
 
+/* A WRITE request header and fixed body on tree_id, announcing 1 MiB of data. */
+static void bulk_write_head(struct test_buf *b, uint32_t tree_id, uint32_t next_command)
+{
+    header(b, SMB2_WRITE, false, 0, 9, SESSION_ID, tree_id);
+    tb_set_le32(b, 20, next_command);
+    tb_le16(b, 49);
+    tb_le16(b, 64 + 48);
+    tb_le32(b, 1u << 20);
+    tb_le64(b, 0);
+    tb_zeros(b, 16 + 16);
+}
+
+static void test_smb2_bulk_write_on_disk_share_is_cut(void **state)
+{
+    struct fixture *f = *state;
+    logon(f, NT_STATUS_SUCCESS);
+    tree_connect(f, 3, "\\\\WORKSTATION6\\C$", TREE_C, 1);
+    struct test_buf b = {.len = 0};
+    bulk_write_head(&b, TREE_C, 0);
+    size_t total = b.len + (1u << 20);
+    /* Header and fixed WRITE body only: the file content is skipped by length. */
+    assert_int_equal(smb_conn_message_need(f->conn, true, b.data, b.len, total), 64 + 48);
+}
+
+static void test_smb2_bulk_write_on_pipe_share_is_kept(void **state)
+{
+    struct fixture *f = *state;
+    logon(f, NT_STATUS_SUCCESS);
+    tree_connect(f, 3, "\\\\WORKSTATION6\\IPC$", TREE_IPC, 2);
+    struct test_buf b = {.len = 0};
+    bulk_write_head(&b, TREE_IPC, 0);
+    size_t total = b.len + 5000;
+    assert_int_equal(smb_conn_message_need(f->conn, true, b.data, b.len, total), total);
+}
+
+static void test_smb2_bulk_write_unknown_tree_is_kept(void **state)
+{
+    struct fixture *f = *state;
+    struct test_buf b = {.len = 0};
+    /* No TREE_CONNECT seen, as in a capture that starts mid-session: it may be a pipe. */
+    bulk_write_head(&b, 77, 0);
+    size_t total = b.len + 5000;
+    assert_int_equal(smb_conn_message_need(f->conn, true, b.data, b.len, total), total);
+}
+
+static void test_smb2_bulk_write_in_compound_is_kept(void **state)
+{
+    struct fixture *f = *state;
+    logon(f, NT_STATUS_SUCCESS);
+    tree_connect(f, 3, "\\\\WORKSTATION6\\C$", TREE_C, 1);
+    struct test_buf b = {.len = 0};
+    /* NextCommand set: later elements follow the data, so nothing may be skipped. */
+    bulk_write_head(&b, TREE_C, 4096);
+    size_t total = b.len + (1u << 20);
+    assert_int_equal(smb_conn_message_need(f->conn, true, b.data, b.len, total), total);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1022,6 +1079,13 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_smb2_logon_emits_4624, setup, teardown),
         cmocka_unit_test_setup_teardown(test_smb2_logon_failure_emits_4625, setup, teardown),
         cmocka_unit_test_setup_teardown(test_smb2_tree_connect_emits_5140, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_smb2_bulk_write_on_disk_share_is_cut, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_smb2_bulk_write_on_pipe_share_is_kept, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_smb2_bulk_write_unknown_tree_is_kept, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_smb2_bulk_write_in_compound_is_kept, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(test_smb2_create_emits_5145, setup, teardown),
         cmocka_unit_test_setup_teardown(test_smb2_created_file_adds_write_data, setup, teardown),
         cmocka_unit_test_setup_teardown(test_smb2_create_denied_is_audit_failure, setup, teardown),
