@@ -9,6 +9,7 @@
 #   make lab-check  re-check the expected results of every lab capture
 #   make bench      run the benchmarks recorded in BENCHMARKS.md
 #   make format-check  check formatting against .clang-format
+#   make install    install wireaudit and its patterns under PREFIX (default /usr/local)
 
 CC ?= cc
 BUILD ?= build
@@ -49,7 +50,9 @@ TEST_SRCS := $(sort $(wildcard tests/test_*.c))
 TEST_BINS := $(TEST_SRCS:tests/%.c=$(BUILD)/tests/%)
 LIB := $(BUILD)/libwireaudit.a
 
-.PHONY: all run test check unit asan asan-test deps lab lab-check bench format-check clean
+PREFIX ?= /usr/local
+
+.PHONY: all run test check unit asan asan-test deps lab lab-check bench format-check clean install
 
 all: wireaudit
 
@@ -105,6 +108,13 @@ bench: all
 
 format-check:
 	clang-format --dry-run --Werror $(wildcard sensor/*.[ch] dissectors/*.[ch] patterns/*.[ch])
+
+# Installs the binary in PREFIX/bin and the bundled patterns in PREFIX/share/wireaudit/rules,
+# where the binary looks for them.
+install: all
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/wireaudit/rules
+	install -m 755 wireaudit $(DESTDIR)$(PREFIX)/bin/wireaudit
+	install -m 644 patterns/rules/*.yml $(DESTDIR)$(PREFIX)/share/wireaudit/rules/
 
 clean:
 	rm -rf build build-asan wireaudit

@@ -317,8 +317,9 @@ void corr_engine_fire(struct corr_engine *engine, int corr_index, char *const *g
         .child = c,
         .child_group_values = group_values,
         .time_us = last_us,
-        .refs = &refs[ref_count - 1],
-        .ref_count = 1,
+        .refs = refs,
+        .ref_count = ref_count,
+        .child_values = values,
     };
     feed_parents(engine, c->parents, c->parent_count, true, corr_index, &m);
 }
@@ -438,8 +439,13 @@ const char *corr_default_rules_path(void)
         char *slash = strrchr(exe, '/');
         if (slash != NULL) {
             *slash = '\0';
-            /* The executable sits at the top of the tree or in a build folder below it. */
-            const char *candidates[] = {"/patterns/rules", "/../patterns/rules"};
+            /*
+             * The executable sits at the top of the source tree, in a build
+             * folder below it, or in PREFIX/bin after `make install`, which
+             * puts the rules in PREFIX/share/wireaudit/rules.
+             */
+            const char *candidates[] = {"/patterns/rules", "/../patterns/rules",
+                                        "/../share/wireaudit/rules"};
             for (size_t i = 0; i < WA_ARRAY_LEN(candidates); i++) {
                 char joined[PATH_MAX + 32];
                 snprintf(joined, sizeof(joined), "%s%s", exe, candidates[i]);

@@ -47,7 +47,9 @@ void corr_engine_finish(struct corr_engine *engine);
 
 /*
  * Returns the folder of the bundled patterns: $WIREAUDIT_PATTERNS when set,
- * else "patterns/rules" beside the executable.
+ * else the first that exists of "patterns/rules" beside the executable or one
+ * folder up, and "../share/wireaudit/rules" from the executable's folder (the
+ * `make install` layout). Returns "patterns/rules" when none exists.
  */
 const char *corr_default_rules_path(void);
 

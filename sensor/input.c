@@ -2,7 +2,10 @@
 #include "input.h"
 
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "capture.h"
 #include "logimport.h"
@@ -61,6 +64,11 @@ static enum input_kind detect_text(const unsigned char *buf, size_t n)
 
 enum input_kind input_detect(const char *path, char *err, size_t err_size)
 {
+    struct stat st;
+    if (stat(path, &st) == 0 && S_ISDIR(st.st_mode)) {
+        snprintf(err, err_size, "%s: is a folder; give the capture or log files in it", path);
+        return INPUT_UNKNOWN;
+    }
     FILE *f = fopen(path, "rb");
     if (f == NULL) {
         snprintf(err, err_size, "%s: cannot open: %s", path, strerror(errno));
@@ -68,7 +76,16 @@ enum input_kind input_detect(const char *path, char *err, size_t err_size)
     }
     unsigned char buf[4096];
     size_t n = fread(buf, 1, sizeof(buf), f);
+    bool read_failed = ferror(f) != 0;
     fclose(f);
+    if (read_failed) {
+        snprintf(err, err_size, "%s: cannot read: %s", path, strerror(errno));
+        return INPUT_UNKNOWN;
+    }
+    if (n == 0) {
+        snprintf(err, err_size, "%s: file is empty", path);
+        return INPUT_UNKNOWN;
+    }
     if (n >= 4) {
         uint32_t le = (uint32_t)buf[0] | ((uint32_t)buf[1] << 8) | ((uint32_t)buf[2] << 16) |
                       ((uint32_t)buf[3] << 24);
@@ -118,4 +135,62 @@ struct input *input_open(const char *path, enum input_kind kind, char *err, size
     }
     snprintf(err, err_size, "%s: unknown input format", path);
     return NULL;
+}
+
+bool input_spool(const char *path, char *spooled, size_t spooled_size, char *err,
+                 size_t err_size)
+{
+    spooled[0] = '\0';
+    const char *source = strcmp(path, "-") == 0 ? "/dev/stdin" : path;
+    struct stat st;
+    if (stat(source, &st) != 0 || S_ISREG(st.st_mode) || S_ISDIR(st.st_mode)) {
+        return true;
+    }
+    FILE *in = fopen(source, "rb");
+    if (in == NULL) {
+        snprintf(err, err_size, "%s: cannot open: %s", path, strerror(errno));
+        return false;
+    }
+    const char *tmpdir = getenv("TMPDIR");
+    snprintf(spooled, spooled_size, "%s/wireaudit-spool-XXXXXX",
+             tmpdir != NULL && tmpdir[0] != '\0' ? tmpdir : "/tmp");
+    int fd = mkstemp(spooled);
+    FILE *out = fd >= 0 ? fdopen(fd, "wb") : NULL;
+    if (out == NULL) {
+        snprintf(err, err_size, "%s: cannot create a spool file in %s: %s", path,
+                 tmpdir != NULL ? tmpdir : "/tmp", strerror(errno));
+        if (fd >= 0) {
+            close(fd);
+            unlink(spooled);
+        }
+        fclose(in);
+        spooled[0] = '\0';
+        return false;
+    }
+    char buf[65536];
+    size_t n;
+    bool ok = true;
+    while ((n = fread(buf, 1, sizeof(buf), in)) > 0) {
+        if (fwrite(buf, 1, n, out) != n) {
+            snprintf(err, err_size, "%s: cannot write spool file %s: %s", path, spooled,
+                     strerror(errno));
+            ok = false;
+            break;
+        }
+    }
+    if (ok && ferror(in)) {
+        snprintf(err, err_size, "%s: read failed: %s", path, strerror(errno));
+        ok = false;
+    }
+    fclose(in);
+    if (fclose(out) != 0 && ok) {
+        snprintf(err, err_size, "%s: cannot write spool file %s: %s", path, spooled,
+                 strerror(errno));
+        ok = false;
+    }
+    if (!ok) {
+        unlink(spooled);
+        spooled[0] = '\0';
+    }
+    return ok;
 }

@@ -57,4 +57,16 @@ enum input_kind input_detect(const char *path, char *err, size_t err_size);
  */
 struct input *input_open(const char *path, enum input_kind kind, char *err, size_t err_size);
 
+/*
+ * Copies a non-seekable input (a pipe, a terminal, standard input as "-") to
+ * a temporary file, because the readers detect the kind from the first bytes
+ * and EVTX needs random access. On success spooled holds the temporary path,
+ * or "" when path is a regular file that needs no copy; the caller unlinks
+ * spooled once the input is open. Returns false with a message in err.
+ * NOTE: the copy takes as much disk as the input; pcap on a pipe is read
+ * whole before the first packet is dissected.
+ */
+bool input_spool(const char *path, char *spooled, size_t spooled_size, char *err,
+                 size_t err_size);
+
 #endif

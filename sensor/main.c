@@ -301,6 +301,7 @@ struct run {
     struct report *report;
     struct progress *progress;
     struct input *live;
+    char *spool_names; /* PATH_MAX bytes per input file; outlives the inputs */
 };
 
 static void on_alert(void *arg, json_t *alert)
@@ -363,6 +364,11 @@ static unsigned open_inputs(struct pipeline *pl, struct run *run, char **files, 
 {
     char err[512];
     unsigned failed = 0;
+    run->spool_names = calloc((size_t)WA_MAX(count, 1), PATH_MAX);
+    if (run->spool_names == NULL) {
+        fputs("wireaudit: out of memory\n", stderr);
+        return (unsigned)count;
+    }
     if (run->cli.interface != NULL) {
         run->live = cap_live_open(run->cli.interface, err, sizeof(err));
         if (run->live == NULL) {
@@ -376,9 +382,24 @@ static unsigned open_inputs(struct pipeline *pl, struct run *run, char **files, 
         pipeline_add_input(pl, run->live);
     }
     for (int i = 0; i < count; i++) {
-        enum input_kind kind = input_detect(files[i], err, sizeof(err));
-        struct input *in = kind != INPUT_UNKNOWN ? input_open(files[i], kind, err, sizeof(err))
-                                                 : NULL;
+        struct input *in = NULL;
+        enum input_kind kind = INPUT_UNKNOWN;
+        char *spooled = run->spool_names + (size_t)i * PATH_MAX;
+        if (input_spool(files[i], spooled, PATH_MAX, err, sizeof(err))) {
+            const char *path = spooled[0] != '\0' ? spooled : files[i];
+            kind = input_detect(path, err, sizeof(err));
+            in = kind != INPUT_UNKNOWN ? input_open(path, kind, err, sizeof(err)) : NULL;
+        }
+        if (spooled[0] != '\0') {
+            /*
+             * The reader keeps its own descriptor, so the spool file can go.
+             * Readers keep the path pointer they were given to name the input
+             * in events; overwriting the buffer in place makes them name the
+             * input as the user gave it ("-") rather than the spool file.
+             */
+            unlink(spooled);
+            snprintf(spooled, PATH_MAX, "%s", files[i]);
+        }
         if (in == NULL) {
             fprintf(stderr, "wireaudit: %s\n", err);
             CTR_INC("input.errors");
@@ -392,6 +413,119 @@ static unsigned open_inputs(struct pipeline *pl, struct run *run, char **files, 
         pipeline_add_input(pl, in);
     }
     return failed;
+}
+
+/*
+ * Writes into out (PATH_MAX bytes) a name that is equal for two paths exactly
+ * when they name the same file: the resolved path when the file exists, else
+ * the resolved folder joined with the last component. Returns false when
+ * neither can be resolved.
+ */
+static bool file_identity(const char *path, char *out)
+{
+    if (realpath(path, out) != NULL) {
+        return true;
+    }
+    char folder[PATH_MAX];
+    const char *slash = strrchr(path, '/');
+    const char *base = slash != NULL ? slash + 1 : path;
+    size_t folder_len = slash != NULL ? (size_t)(slash - path) : 0;
+    if (folder_len == 0) {
+        snprintf(folder, sizeof(folder), "%s", slash != NULL ? "/" : ".");
+    } else if (folder_len < sizeof(folder)) {
+        memcpy(folder, path, folder_len);
+        folder[folder_len] = '\0';
+    } else {
+        return false;
+    }
+    char resolved[PATH_MAX];
+    if (realpath(folder, resolved) == NULL) {
+        return false;
+    }
+    return snprintf(out, PATH_MAX, "%s/%s", resolved, base) < PATH_MAX;
+}
+
+static bool same_file(const char *a, const char *b)
+{
+    char ida[PATH_MAX];
+    char idb[PATH_MAX];
+    if (!file_identity(a, ida) || !file_identity(b, idb)) {
+        return strcmp(a, b) == 0;
+    }
+    return strcmp(ida, idb) == 0;
+}
+
+/*
+ * Rejects option combinations that cannot work and output paths that would
+ * overwrite an input or another output. Prints the reason; returns false.
+ */
+static bool check_cli(const struct cli *cli, char **files, int count)
+{
+    if (cli->interface != NULL && count > 0) {
+        fputs("wireaudit: -i cannot be combined with input files; run them separately\n", stderr);
+        return false;
+    }
+    if (cli->validate && (cli->check_rules || cli->interface != NULL || cli->alerts_path)) {
+        fputs("wireaudit: --validate compares files and raises no alerts; it cannot be combined "
+              "with --check-rules, --alerts or -i\n",
+              stderr);
+        return false;
+    }
+    if (cli->json && !cli->validate) {
+        fputs("wireaudit: --json applies only to --validate (events and alerts are always JSON)\n",
+              stderr);
+        return false;
+    }
+    const struct {
+        const char *option;
+        const char *path;
+    } outputs[] = {
+        {"--events", cli->events_path},
+        {"--alerts", cli->alerts_path},
+        {"--report", cli->report_path},
+    };
+    for (size_t i = 0; i < WA_ARRAY_LEN(outputs); i++) {
+        const char *path = outputs[i].path;
+        if (path == NULL || strcmp(path, "-") == 0) {
+            continue;
+        }
+        for (int f = 0; f < count; f++) {
+            if (same_file(path, files[f])) {
+                fprintf(stderr, "wireaudit: %s %s would overwrite an input file; choose another "
+                                "path\n",
+                        outputs[i].option, path);
+                return false;
+            }
+        }
+        for (size_t j = i + 1; j < WA_ARRAY_LEN(outputs); j++) {
+            if (outputs[j].path != NULL && same_file(path, outputs[j].path)) {
+                fprintf(stderr, "wireaudit: %s and %s both name %s; give each its own file\n",
+                        outputs[i].option, outputs[j].option, path);
+                return false;
+            }
+        }
+    }
+    return true;
+}
+
+/* Checks before the run that the report's folder exists and is writable. */
+static bool check_report_path(const char *path)
+{
+    char folder[PATH_MAX];
+    const char *slash = strrchr(path, '/');
+    if (slash == NULL) {
+        snprintf(folder, sizeof(folder), ".");
+    } else if (slash == path) {
+        snprintf(folder, sizeof(folder), "/");
+    } else {
+        snprintf(folder, sizeof(folder), "%.*s", (int)(slash - path), path);
+    }
+    if (access(folder, W_OK) != 0) {
+        fprintf(stderr, "wireaudit: cannot write report %s: folder %s: %s\n", path, folder,
+                strerror(errno));
+        return false;
+    }
+    return true;
 }
 
 int main(int argc, char **argv)
@@ -420,6 +554,11 @@ int main(int argc, char **argv)
               stderr);
         return EXIT_USAGE;
     }
+    if (!check_cli(&run.cli, argv + optind, file_count) ||
+        (run.cli.report_path != NULL && !check_report_path(run.cli.report_path))) {
+        free(run.cli.rule_paths);
+        return EXIT_USAGE;
+    }
 
     int status = EXIT_OK;
     struct corr_engine *corr = NULL;
@@ -446,6 +585,9 @@ int main(int argc, char **argv)
             fputs("wireaudit: rule errors; fix them or pass --keep-going\n", stderr);
             status = EXIT_USAGE;
             goto done;
+        }
+        if (corr_engine_rule_count(corr) == 0) {
+            fputs("wireaudit: warning: no rules loaded, so no alerts will be raised\n", stderr);
         }
         run.alerts_out = run.cli.alerts_path != NULL ? open_output(run.cli.alerts_path) : stdout;
         if (run.alerts_out == NULL) {
@@ -504,6 +646,8 @@ int main(int argc, char **argv)
 
     pipeline_run(pl, &stop_requested, on_tick, &run);
     progress_finish(run.progress);
+    /* SIGINT ends a live capture normally, but cuts a file read short. */
+    bool interrupted = stop_requested && run.live == NULL && pipeline_write_unfinished(pl, stderr);
     if (corr != NULL) {
         corr_engine_finish(corr);
     }
@@ -519,7 +663,7 @@ int main(int argc, char **argv)
     if (!run.cli.quiet) {
         write_summary(pl);
     }
-    if (failed != 0 || ctr_value("input.errors") != 0) {
+    if (failed != 0 || interrupted || ctr_value("input.errors") != 0) {
         status = EXIT_INPUT_ERRORS;
     }
 
@@ -538,6 +682,7 @@ done:
     validator_free(validator);
     report_free(run.report);
     progress_free(run.progress);
+    free(run.spool_names);
     free(run.cli.rule_paths);
     return status;
 }

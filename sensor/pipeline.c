@@ -12,6 +12,7 @@ struct pipeline {
     struct input **inputs;
     size_t input_count;
     bool *ended;
+    bool *interrupted; /* ended by a stop request rather than by reaching its end */
     struct event **heap; /* min-heap on (time_us, seq) */
     size_t heap_len;
     size_t heap_cap;
@@ -128,13 +129,17 @@ void pipeline_add_input(struct pipeline *pl, struct input *in)
 {
     struct input **inputs = realloc(pl->inputs, (pl->input_count + 1) * sizeof(*inputs));
     bool *ended = realloc(pl->ended, (pl->input_count + 1) * sizeof(*ended));
+    bool *interrupted = realloc(pl->interrupted, (pl->input_count + 1) * sizeof(*interrupted));
     if (inputs != NULL) {
         pl->inputs = inputs;
     }
     if (ended != NULL) {
         pl->ended = ended;
     }
-    if (inputs == NULL || ended == NULL) {
+    if (interrupted != NULL) {
+        pl->interrupted = interrupted;
+    }
+    if (inputs == NULL || ended == NULL || interrupted == NULL) {
         fprintf(stderr, "wireaudit: out of memory adding input %s\n", in->path);
         in->close(in);
         return;
@@ -143,6 +148,7 @@ void pipeline_add_input(struct pipeline *pl, struct input *in)
     in->sink.arg = pl;
     pl->inputs[pl->input_count] = in;
     pl->ended[pl->input_count] = false;
+    pl->interrupted[pl->input_count] = false;
     pl->input_count++;
 }
 
@@ -198,12 +204,32 @@ void pipeline_run(struct pipeline *pl, volatile sig_atomic_t *stop,
         }
     }
     for (size_t i = 0; i < pl->input_count; i++) {
-        if (!pl->ended[i] && pl->inputs[i]->finish != NULL) {
-            pl->inputs[i]->finish(pl->inputs[i]);
+        if (!pl->ended[i]) {
+            if (pl->inputs[i]->finish != NULL) {
+                pl->inputs[i]->finish(pl->inputs[i]);
+            }
             pl->ended[i] = true;
+            pl->interrupted[i] = true;
         }
     }
     release_until(pl, INT64_MAX);
+}
+
+bool pipeline_write_unfinished(const struct pipeline *pl, FILE *out)
+{
+    bool any = false;
+    for (size_t i = 0; i < pl->input_count; i++) {
+        const struct input *in = pl->inputs[i];
+        if (pl->ended[i] && !pl->interrupted[i]) {
+            continue;
+        }
+        fprintf(out, "wireaudit: %s: interrupted at byte %llu of %llu; results cover only what "
+                     "was read\n",
+                in->path, (unsigned long long)in->offset_bytes,
+                (unsigned long long)in->size_bytes);
+        any = true;
+    }
+    return any;
 }
 
 unsigned long long pipeline_event_count(const struct pipeline *pl)
@@ -225,5 +251,6 @@ void pipeline_free(struct pipeline *pl)
     free(pl->heap);
     free(pl->inputs);
     free(pl->ended);
+    free(pl->interrupted);
     free(pl);
 }

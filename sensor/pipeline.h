@@ -43,6 +43,12 @@ void pipeline_add_input(struct pipeline *pl, struct input *in);
 void pipeline_run(struct pipeline *pl, volatile sig_atomic_t *stop,
                   void (*on_tick)(void *arg), void *tick_arg);
 
+/*
+ * Writes one line per input that was not read to its end ("FILE: interrupted
+ * at byte N of M"). Returns whether there was any.
+ */
+bool pipeline_write_unfinished(const struct pipeline *pl, FILE *out);
+
 /* Returns the number of events released so far. */
 unsigned long long pipeline_event_count(const struct pipeline *pl);
 

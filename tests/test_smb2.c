@@ -347,6 +347,24 @@ static void test_smb2_create_denied_is_audit_failure(void **state)
     assert_string_equal(event_get(ev, EVENT_WIRE, "NtStatus"), "0xc0000022");
 }
 
+/* Session and request failures come before any access check, so Windows audits nothing. */
+static void test_smb2_create_session_deleted_not_audited(void **state)
+{
+    struct fixture *f = *state;
+    static const uint32_t statuses[] = {
+        0xc0000203u, /* STATUS_USER_SESSION_DELETED */
+        0xc00000c9u, /* STATUS_NETWORK_NAME_DELETED */
+        0xc000000du, /* STATUS_INVALID_PARAMETER */
+    };
+    logon(f, NT_STATUS_SUCCESS);
+    tree_connect(f, 3, "\\\\WORKSTATION6\\C$", TREE_C, 1);
+    for (size_t i = 0; i < sizeof(statuses) / sizeof(statuses[0]); i++) {
+        create(f, 4 + i, TREE_C, "Windows\\x.exe", 0x120116, statuses[i], 0, FILE_ID_A);
+    }
+    assert_int_equal(test_events_count(&f->events, 5145), 0);
+    assert_int_equal(ctr_value("smb.create_not_audited"), 3);
+}
+
 /* Two unrelated CREATEs in one compound request, then one compound response. */
 static void test_smb2_tree_disconnect_forgets_tree(void **state)
 {
@@ -1080,6 +1098,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_smb2_logon_failure_emits_4625, setup, teardown),
         cmocka_unit_test_setup_teardown(test_smb2_tree_connect_emits_5140, setup, teardown),
         cmocka_unit_test_setup_teardown(test_smb2_bulk_write_on_disk_share_is_cut, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_smb2_create_session_deleted_not_audited, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(test_smb2_bulk_write_on_pipe_share_is_kept, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_smb2_bulk_write_unknown_tree_is_kept, setup,
