@@ -143,7 +143,8 @@ bool input_spool(const char *path, char *spooled, size_t spooled_size, char *err
     spooled[0] = '\0';
     const char *source = strcmp(path, "-") == 0 ? "/dev/stdin" : path;
     struct stat st;
-    if (stat(source, &st) != 0 || S_ISREG(st.st_mode) || S_ISDIR(st.st_mode)) {
+    bool is_stdin = source != path;
+    if (!is_stdin && (stat(source, &st) != 0 || S_ISREG(st.st_mode) || S_ISDIR(st.st_mode))) {
         return true;
     }
     FILE *in = fopen(source, "rb");
