@@ -5,7 +5,9 @@
  * Windows slide over event times, not over clock-aligned buckets: a
  * correlation fires when its condition holds over some span no longer than
  * the timespan, and a span longer than the timespan never counts. After a
- * correlation fires, its group starts empty, so each alert uses fresh events.
+ * correlation fires, its group starts empty, so each alert uses fresh events,
+ * and matches up to one timespan after the alert's last event are absorbed
+ * by that alert (counted in corr.matches_suppressed).
  *
  * Conditions with only a lower bound (gt, gte) fire as soon as they hold.
  * Conditions with an upper bound (lt, lte, eq, neq) can only be decided when
@@ -33,7 +35,9 @@ struct corr_entry {
     int64_t time_us;
     uint32_t step;
     char *value; /* value_count: lower-cased counted value */
-    struct event_ref ref;
+    struct event_ref ref;    /* the match's latest event */
+    struct event_ref *older; /* a fired child's other events, oldest first */
+    uint32_t older_count;
 };
 
 struct group_value {
@@ -54,6 +58,7 @@ struct corr_group {
     uint32_t entry_count;
     uint32_t entry_cap;
     int64_t *chain_start; /* temporal_ordered: start of the best chain ending at each step */
+    int64_t quiet_until;  /* matches up to this time are absorbed by the last alert */
     struct group_value *vals;
     uint32_t val_count;
     uint32_t val_cap;
@@ -93,6 +98,29 @@ static void entry_free(struct corr_entry *e)
 {
     free(e->value);
     e->value = NULL;
+    free(e->older);
+    e->older = NULL;
+    e->older_count = 0;
+}
+
+/*
+ * Fills an entry for a match. A fired child brings all its events, so the
+ * parent's alert can list every event behind it: the latest becomes ref and
+ * copies of the others go to older. Returns false when out of memory.
+ */
+static bool entry_init(struct corr_entry *e, uint32_t step, const struct corr_match *m)
+{
+    *e = (struct corr_entry){.time_us = m->time_us, .step = step};
+    e->ref = m->refs[m->ref_count - 1];
+    if (m->ref_count > 1) {
+        e->older = malloc((m->ref_count - 1) * sizeof(*e->older));
+        if (e->older == NULL) {
+            return false;
+        }
+        memcpy(e->older, m->refs, (m->ref_count - 1) * sizeof(*e->older));
+        e->older_count = m->ref_count - 1;
+    }
+    return true;
 }
 
 static void group_clear(struct corr_group *g)
@@ -258,29 +286,84 @@ static json_t *build_values(struct corr_engine *engine, const struct corr_group 
     return obj;
 }
 
-/* Fires for entries [from, to] of g, then empties the group. */
+/* Appends r to refs unless an event with the same seq is already there. */
+static void refs_add_once(struct event_ref *refs, uint32_t *count, uint32_t cap,
+                          const struct event_ref *r, int64_t *distinct)
+{
+    for (uint32_t i = 0; i < *count; i++) {
+        if (refs[i].seq == r->seq) {
+            return;
+        }
+    }
+    (*distinct)++;
+    if (*count < cap) {
+        refs[(*count)++] = *r;
+    }
+}
+
+/*
+ * Collects the events of entries [from, to], each event once even when it
+ * matched several referenced rules. Returns the number of distinct events,
+ * of which at most CORR_ALERT_EVENTS_MAX are stored in refs.
+ */
+static int64_t collect_refs(const struct corr_group *g, uint32_t from, uint32_t to,
+                            struct event_ref *refs, uint32_t *ref_count)
+{
+    int64_t distinct = 0;
+    *ref_count = 0;
+    for (uint32_t i = from; i <= to; i++) {
+        const struct corr_entry *e = &g->entries[i];
+        for (uint32_t k = 0; k < e->older_count; k++) {
+            refs_add_once(refs, ref_count, CORR_ALERT_EVENTS_MAX, &e->older[k], &distinct);
+        }
+        refs_add_once(refs, ref_count, CORR_ALERT_EVENTS_MAX, &e->ref, &distinct);
+    }
+    for (uint32_t i = 1; i < *ref_count; i++) {
+        struct event_ref r = refs[i];
+        uint32_t k = i;
+        while (k > 0 && refs[k - 1].time_us > r.time_us) {
+            refs[k] = refs[k - 1];
+            k--;
+        }
+        refs[k] = r;
+    }
+    return distinct;
+}
+
+/*
+ * Fires for entries [from, to] of g, then empties the group and keeps it
+ * quiet for one timespan, so one burst of activity raises one alert, as
+ * alert suppression in a SIEM does. For the temporal types, count is the
+ * number of distinct events behind the alert.
+ */
 static void fire_range(struct corr_engine *engine, int ci, struct corr_group *g, uint32_t from,
                        uint32_t to, int64_t count, struct match_ctx *ctx)
 {
-    uint32_t n = to - from + 1;
-    uint32_t ref_count = n < CORR_ALERT_EVENTS_MAX ? n : CORR_ALERT_EVENTS_MAX;
-    struct event_ref *refs = malloc(ref_count * sizeof(*refs));
+    const struct corr_rule *rule = corr_engine_rule_at(engine, ci);
+    struct event_ref *refs = malloc(CORR_ALERT_EVENTS_MAX * sizeof(*refs));
     if (refs == NULL) {
         CTR_INC("corr.nomem");
         group_clear(g);
         return;
     }
-    for (uint32_t i = 0; i < ref_count; i++) {
-        refs[i] = g->entries[from + i].ref;
+    uint32_t ref_count = 0;
+    int64_t distinct = collect_refs(g, from, to, refs, &ref_count);
+    if (rule->type == CORR_TEMPORAL || rule->type == CORR_TEMPORAL_ORDERED) {
+        count = distinct;
     }
+    int64_t first_us = g->entries[from].time_us;
+    if (ref_count > 0 && refs[0].time_us < first_us) {
+        first_us = refs[0].time_us; /* a fired child's events started before its own entry */
+    }
+    int64_t last_us = g->entries[to].time_us;
     json_t *values = build_values(engine, g);
-    corr_engine_fire(engine, ci, g->values, g->entries[from].time_us, g->entries[to].time_us, count,
-                     refs, ref_count, values, ctx);
+    corr_engine_fire(engine, ci, g->values, first_us, last_us, count, refs,
+                     ref_count, values, ctx);
     json_decref(values);
     free(refs);
     group_clear(g);
+    g->quiet_until = last_us + rule->timespan_us;
     if (g->chain_start != NULL) {
-        const struct corr_rule *rule = corr_engine_rule_at(engine, ci);
         for (uint32_t s = 0; s < rule->step_count; s++) {
             g->chain_start[s] = CHAIN_UNSET;
         }
@@ -410,42 +493,63 @@ static void prune_old(struct corr_group *g, int64_t horizon)
     }
 }
 
-static void add_values(const struct corr_rule *rule, struct corr_group *g,
-                       const struct corr_match *m)
+/* Adds one value of field to the group's alert values unless it is there. */
+static void add_value(struct corr_group *g, int field, const char *v)
 {
+    uint64_t h = hash_text(v);
+    for (uint32_t i = 0; i < g->val_count; i++) {
+        if (g->vals[i].hash == h && g->vals[i].field == field && strcmp(g->vals[i].text, v) == 0) {
+            return;
+        }
+    }
+    if (g->val_count == CORR_GROUP_VALUES_MAX) {
+        CTR_INC("corr.values_dropped");
+        return;
+    }
+    if (g->val_count == g->val_cap) {
+        uint32_t cap = g->val_cap != 0 ? g->val_cap * 2 : 4;
+        struct group_value *grown = realloc(g->vals, cap * sizeof(*grown));
+        if (grown == NULL) {
+            return;
+        }
+        g->vals = grown;
+        g->val_cap = cap;
+    }
+    g->vals[g->val_count].field = field;
+    g->vals[g->val_count].hash = h;
+    g->vals[g->val_count].text = strdup(v);
+    if (g->vals[g->val_count].text != NULL) {
+        g->val_count++;
+    }
+}
+
+/*
+ * Adds the values of the rule's value fields from a match: every value a
+ * fired child collected, else the field of the matching event.
+ */
+static void add_values(struct corr_engine *engine, const struct corr_rule *rule,
+                       struct corr_group *g, const struct corr_match *m)
+{
+    const struct field_table *fields = corr_engine_fields(engine);
     for (uint32_t f = 0; f < rule->meta.value_field_count; f++) {
         int field = rule->meta.value_fields[f];
-        const char *v = match_field(m, field);
-        if (v == NULL) {
-            continue;
-        }
-        uint64_t h = hash_text(v);
-        bool seen = false;
-        for (uint32_t i = 0; i < g->val_count && !seen; i++) {
-            seen = g->vals[i].hash == h && g->vals[i].field == field &&
-                   strcmp(g->vals[i].text, v) == 0;
-        }
-        if (seen) {
-            continue;
-        }
-        if (g->val_count == CORR_GROUP_VALUES_MAX) {
-            CTR_INC("corr.values_dropped");
-            continue;
-        }
-        if (g->val_count == g->val_cap) {
-            uint32_t cap = g->val_cap != 0 ? g->val_cap * 2 : 4;
-            struct group_value *grown = realloc(g->vals, cap * sizeof(*grown));
-            if (grown == NULL) {
-                return;
+        json_t *child = m->child_values != NULL
+                            ? json_object_get(m->child_values, fields->names[field])
+                            : NULL;
+        if (json_is_array(child)) {
+            size_t i = 0;
+            json_t *item = NULL;
+            json_array_foreach(child, i, item)
+            {
+                if (json_is_string(item)) {
+                    add_value(g, field, json_string_value(item));
+                }
             }
-            g->vals = grown;
-            g->val_cap = cap;
+            continue;
         }
-        g->vals[g->val_count].field = field;
-        g->vals[g->val_count].hash = h;
-        g->vals[g->val_count].text = strdup(v);
-        if (g->vals[g->val_count].text != NULL) {
-            g->val_count++;
+        const char *v = match_field(m, field);
+        if (v != NULL) {
+            add_value(g, field, v);
         }
     }
 }
@@ -488,7 +592,11 @@ static void add_counted(struct corr_engine *engine, int ci, struct corr_group *g
                         const struct corr_match *m)
 {
     const struct corr_rule *rule = corr_engine_rule_at(engine, ci);
-    struct corr_entry e = {.time_us = m->time_us, .step = step, .ref = m->refs[0]};
+    struct corr_entry e;
+    if (!entry_init(&e, step, m)) {
+        CTR_INC("corr.nomem");
+        return;
+    }
     if (rule->type == CORR_VALUE_COUNT) {
         /*
          * NOTE: only the latest event of each value is kept, so a window that
@@ -497,16 +605,18 @@ static void add_counted(struct corr_engine *engine, int ci, struct corr_group *g
          */
         const char *v = match_field(m, rule->value_field);
         if (v == NULL) {
+            entry_free(&e);
             return;
         }
         e.value = lower_dup(v);
         if (e.value == NULL) {
+            entry_free(&e);
             return;
         }
         for (uint32_t i = 0; i < g->entry_count; i++) {
             if (strcmp(g->entries[i].value, e.value) == 0) {
                 if (g->entries[i].time_us > e.time_us) {
-                    free(e.value);
+                    entry_free(&e);
                     return;
                 }
                 remove_entry(g, i);
@@ -515,6 +625,7 @@ static void add_counted(struct corr_engine *engine, int ci, struct corr_group *g
         }
     } else if (twin_counted(g, m)) {
         CTR_INC("corr.twins_merged");
+        entry_free(&e);
         return;
     }
     uint32_t k = 0;
@@ -523,7 +634,7 @@ static void add_counted(struct corr_engine *engine, int ci, struct corr_group *g
         CTR_INC("corr.nomem");
         return;
     }
-    add_values(rule, g, m);
+    add_values(engine, rule, g, m);
     if (!bounds_monotone(&rule->bounds)) {
         close_windows(engine, ci, g, m->time_us, false);
         return;
@@ -553,13 +664,14 @@ static void add_temporal(struct corr_engine *engine, int ci, struct corr_group *
             break;
         }
     }
-    struct corr_entry e = {.time_us = m->time_us, .step = step, .ref = m->refs[0]};
+    struct corr_entry e;
     uint32_t k = 0;
-    if (!insert_entry(g, &e, &k)) {
+    if (!entry_init(&e, step, m) || !insert_entry(g, &e, &k)) {
+        entry_free(&e);
         CTR_INC("corr.nomem");
         return;
     }
-    add_values(rule, g, m);
+    add_values(engine, rule, g, m);
     uint32_t from = 0;
     uint32_t to = 0;
     int64_t n = 0;
@@ -608,13 +720,14 @@ static void add_ordered(struct corr_engine *engine, int ci, struct corr_group *g
             break;
         }
     }
-    struct corr_entry e = {.time_us = m->time_us, .step = step, .ref = m->refs[0]};
+    struct corr_entry e;
     uint32_t k = 0;
-    if (!insert_entry(g, &e, &k)) {
+    if (!entry_init(&e, step, m) || !insert_entry(g, &e, &k)) {
+        entry_free(&e);
         CTR_INC("corr.nomem");
         return;
     }
-    add_values(rule, g, m);
+    add_values(engine, rule, g, m);
     if (step + 1 == rule->step_count) {
         uint32_t from = lower_bound(g, start);
         fire_range(engine, ci, g, from, g->entry_count - 1, (int64_t)rule->step_count, m->ctx);
@@ -726,6 +839,7 @@ static struct corr_group *group_get(struct corr_engine *engine, int ci, const st
     }
     g->hash = h;
     g->last_time = INT64_MIN;
+    g->quiet_until = INT64_MIN;
     g->hash_next = st->buckets[h & (st->bucket_count - 1)];
     st->buckets[h & (st->bucket_count - 1)] = g;
     lru_append(st, g);
@@ -768,6 +882,10 @@ void corr_window_add(struct corr_engine *engine, int ci, uint32_t step, const st
     }
     lru_unlink(st, g);
     lru_append(st, g);
+    if (m->time_us <= g->quiet_until) {
+        CTR_INC("corr.matches_suppressed");
+        return;
+    }
     uint32_t entries_before = g->entry_count;
     switch (rule->type) {
     case CORR_EVENT_COUNT:

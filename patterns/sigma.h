@@ -279,6 +279,9 @@ struct field_table {
 int fields_intern(struct field_table *table, const char *name);
 void fields_free(struct field_table *table);
 const char *fields_canonical_name(const char *name, enum logsource_kind source);
+
+/* fields_known.c: true when a field name written in a rule can name an event field. */
+bool fields_is_known(const char *name, enum logsource_kind source);
 const char *fields_get(struct match_ctx *ctx, int field, bool lower, size_t *len);
 char *fields_normalize_hex(const char *value, char *buf, size_t size);
 unsigned fields_access_alternatives(const char *value, char out[][256], unsigned max);
@@ -311,8 +314,9 @@ struct corr_match {
     const struct corr_rule *child;   /* set when a correlation fired */
     char *const *child_group_values; /* values of child->group_names */
     int64_t time_us;
-    const struct event_ref *refs;
+    const struct event_ref *refs;    /* a fired child's events, else the one event */
     uint32_t ref_count;
+    const json_t *child_values; /* a fired child's "values" object, else NULL */
 };
 
 struct corr_state *corr_state_new(const struct corr_rule *rule);

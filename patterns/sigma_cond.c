@@ -132,7 +132,8 @@ static int parse_quantifier(struct cond_parser *p, bool all)
 static int parse_primary(struct cond_parser *p)
 {
     if (!peek(p)) {
-        return COND_FAIL(p, "invalid condition: unexpected end after '%s'", p->text);
+        return COND_FAIL(p, "invalid condition: '%s' ends where a selection name is expected",
+                         p->text);
     }
     if (strcmp(p->token, "|") == 0) {
         return COND_FAIL(p,
@@ -232,6 +233,10 @@ static int parse_or(struct cond_parser *p)
 bool sigma_cond_parse(struct sigma_rule *rule, const char *text, char *err, size_t err_size)
 {
     struct cond_parser p = {.rule = rule, .text = text, .err = err, .err_size = err_size};
+    if (!peek(&p)) {
+        snprintf(err, err_size, "invalid condition: condition is empty");
+        return false;
+    }
     int root = parse_or(&p);
     if (root < 0) {
         return false;

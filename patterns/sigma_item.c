@@ -545,6 +545,12 @@ bool sigma_item_compile(struct load_ctx *ctx, const yaml_node_t *key, const yaml
             sigma_load_error(ctx, key, "out of memory");
             return false;
         }
+        if (!fields_is_known(field, ctx->source)) {
+            sigma_load_warning(ctx, key,
+                               "unknown field '%s': no Windows event field, alias or Zeek column "
+                               "has that name, so this item matches only events that carry it",
+                               field);
+        }
         if (ctx->value_meta != NULL && strcasecmp(field, "EventID") != 0 &&
             !sigma_meta_add_value_field(ctx->value_meta, item->field)) {
             sigma_load_error(ctx, key, "out of memory");

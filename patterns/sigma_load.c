@@ -33,6 +33,32 @@ void sigma_load_error(struct load_ctx *ctx, const yaml_node_t *node, const char 
     ctx->errors++;
 }
 
+void sigma_load_file_error(struct load_ctx *ctx, const char *fmt, ...)
+{
+    char msg[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
+    if (ctx->err_out != NULL) {
+        fprintf(ctx->err_out, "wireaudit: %s: %s\n", ctx->file, msg);
+    }
+    ctx->errors++;
+}
+
+void sigma_load_warning(struct load_ctx *ctx, const yaml_node_t *node, const char *fmt, ...)
+{
+    char msg[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
+    if (ctx->err_out != NULL && node != NULL) {
+        fprintf(ctx->err_out, "%s:%u:%u: warning: %s\n", ctx->file,
+                (unsigned)node->start_mark.line + 1, (unsigned)node->start_mark.column + 1, msg);
+    }
+}
+
 yaml_node_t *ynode_child(struct load_ctx *ctx, const yaml_node_t *map, const char *key)
 {
     if (map == NULL || map->type != YAML_MAPPING_NODE) {
@@ -607,13 +633,13 @@ static void load_file(struct load_ctx *ctx, const char *path)
     FILE *f = fopen(path, "rb");
     ctx->file = path;
     if (f == NULL) {
-        sigma_load_error(ctx, NULL, "cannot open: %s", strerror(errno));
+        sigma_load_file_error(ctx, "cannot open rule file: %s", strerror(errno));
         return;
     }
     yaml_parser_t parser;
     if (!yaml_parser_initialize(&parser)) {
         fclose(f);
-        sigma_load_error(ctx, NULL, "out of memory");
+        sigma_load_file_error(ctx, "out of memory");
         return;
     }
     yaml_parser_set_input_file(&parser, f);
@@ -658,8 +684,8 @@ static void load_dir(struct load_ctx *ctx, const char *dir, int depth)
     DIR *d = opendir(dir);
     if (d == NULL || depth > 16) {
         ctx->file = dir;
-        sigma_load_error(ctx, NULL, "cannot open folder: %s",
-                         d == NULL ? strerror(errno) : "too deep");
+        sigma_load_file_error(ctx, "cannot open rule folder: %s",
+                              d == NULL ? strerror(errno) : "nested more than 16 levels deep");
         if (d != NULL) {
             closedir(d);
         }
@@ -708,7 +734,7 @@ unsigned sigma_load_path(struct sigma_ruleset *set, const char *path, FILE *err_
     struct load_ctx ctx = {.set = set, .err_out = err_out, .file = path};
     struct stat st;
     if (stat(path, &st) != 0) {
-        sigma_load_error(&ctx, NULL, "cannot open: %s", strerror(errno));
+        sigma_load_file_error(&ctx, "cannot open rule file: %s", strerror(errno));
         return ctx.errors;
     }
     if (S_ISDIR(st.st_mode)) {

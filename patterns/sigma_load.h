@@ -22,6 +22,16 @@ struct load_ctx {
 void sigma_load_error(struct load_ctx *ctx, const yaml_node_t *node, const char *fmt, ...)
     WA_PRINTF(3, 4);
 
+/*
+ * Writes "wireaudit: file: message" for an error about a whole file or
+ * folder (one that cannot be opened, say) and counts the error.
+ */
+void sigma_load_file_error(struct load_ctx *ctx, const char *fmt, ...) WA_PRINTF(2, 3);
+
+/* Writes "file:line:column: warning: message" for node. Warnings do not reject the rule. */
+void sigma_load_warning(struct load_ctx *ctx, const yaml_node_t *node, const char *fmt, ...)
+    WA_PRINTF(3, 4);
+
 yaml_node_t *ynode_child(struct load_ctx *ctx, const yaml_node_t *map, const char *key);
 const char *ynode_text(const yaml_node_t *node);
 bool ynode_is_null(const yaml_node_t *node);

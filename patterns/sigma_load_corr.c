@@ -463,7 +463,95 @@ static bool reaches(const struct sigma_ruleset *set, uint32_t start, uint32_t ta
     return false;
 }
 
-/* Marks correlations with unknown references or in a cycle as failed. Returns true on change. */
+/* Returns true when a correlation already rejected has id or name ref. */
+static bool is_rejected_ref(const struct sigma_ruleset *set, const char *ref)
+{
+    for (uint32_t i = 0; i < set->corr_count; i++) {
+        const struct rule_meta *m = &set->corrs[i].meta;
+        if (set->corrs[i].failed && (same_key(m->id, ref) || same_key(m->name, ref))) {
+            return true;
+        }
+    }
+    return false;
+}
+
+static const char *corr_label(const struct corr_rule *c)
+{
+    if (c->meta.name != NULL) {
+        return c->meta.name;
+    }
+    return c->meta.id != NULL ? c->meta.id : c->meta.title;
+}
+
+/*
+ * Finds a path of correlation references from start back to target and
+ * stores its correlation indexes in path (start first). Returns the path
+ * length, or 0 when there is none within CORR_STEPS_MAX steps.
+ */
+static uint32_t find_cycle(const struct sigma_ruleset *set, uint32_t start, uint32_t target,
+                           uint32_t *path, uint32_t depth)
+{
+    if (depth >= CORR_STEPS_MAX) {
+        return 0;
+    }
+    path[depth] = start;
+    const struct corr_rule *c = &set->corrs[start];
+    for (uint32_t i = 0; i < c->step_count; i++) {
+        struct rule_ref r;
+        if (!find_ref(set, c->ref_names[i], &r) || !r.is_correlation) {
+            continue;
+        }
+        if ((uint32_t)r.index == target) {
+            return depth + 1;
+        }
+        bool on_path = false;
+        for (uint32_t k = 0; k <= depth && !on_path; k++) {
+            on_path = path[k] == (uint32_t)r.index;
+        }
+        if (on_path) {
+            continue;
+        }
+        uint32_t n = find_cycle(set, (uint32_t)r.index, target, path, depth + 1);
+        if (n != 0) {
+            return n;
+        }
+    }
+    return 0;
+}
+
+/*
+ * Rejects every correlation of the cycle through c with one message at c
+ * that names the rules in it, so the other members get no second message.
+ */
+static void reject_cycle(struct load_ctx *ctx, uint32_t ci)
+{
+    struct sigma_ruleset *set = ctx->set;
+    uint32_t path[CORR_STEPS_MAX];
+    uint32_t n = find_cycle(set, ci, ci, path, 0);
+    char names[384];
+    size_t used = 0;
+    names[0] = '\0';
+    for (uint32_t k = 0; k <= n && used < sizeof(names); k++) {
+        const struct corr_rule *member = &set->corrs[path[k < n ? k : 0]];
+        int w = snprintf(names + used, sizeof(names) - used, "%s%s", k == 0 ? "" : " -> ",
+                         corr_label(member));
+        used += w > 0 ? (size_t)w : 0;
+    }
+    struct corr_rule *c = &set->corrs[ci];
+    corr_error(ctx, c, c->meta.line, c->meta.column,
+               "invalid correlation '%s': correlation rules refer to each other in a cycle "
+               "(%s)",
+               corr_label(c), n != 0 ? names : "references nested more than 64 levels deep");
+    for (uint32_t k = 0; k < n; k++) {
+        set->corrs[path[k]].failed = true;
+    }
+    c->failed = true;
+}
+
+/*
+ * Marks correlations with unknown or rejected references, or in a cycle, as
+ * failed. Returns true on change.
+ */
 static bool mark_failures(struct load_ctx *ctx)
 {
     struct sigma_ruleset *set = ctx->set;
@@ -475,19 +563,24 @@ static bool mark_failures(struct load_ctx *ctx)
         }
         for (uint32_t s = 0; s < c->step_count && !c->failed; s++) {
             struct rule_ref r;
-            if (!find_ref(set, c->ref_names[s], &r)) {
+            if (find_ref(set, c->ref_names[s], &r)) {
+                continue;
+            }
+            if (is_rejected_ref(set, c->ref_names[s])) {
+                corr_error(ctx, c, c->ref_lines[s], c->ref_columns[s],
+                           "rule '%s' in 'correlation.rules' was rejected (see its error), so "
+                           "this correlation is rejected too",
+                           c->ref_names[s]);
+            } else {
                 corr_error(ctx, c, c->ref_lines[s], c->ref_columns[s],
                            "unknown rule '%s' in 'correlation.rules' (no rule has that id or "
                            "name)",
                            c->ref_names[s]);
-                c->failed = true;
             }
+            c->failed = true;
         }
         if (!c->failed && reaches(set, i, i, 0)) {
-            corr_error(ctx, c, c->meta.line, c->meta.column,
-                       "invalid correlation '%s': its rules refer back to it (cycle)",
-                       c->meta.title);
-            c->failed = true;
+            reject_cycle(ctx, i);
         }
         changed = changed || c->failed;
     }

@@ -11,6 +11,7 @@
 
 #include "../dissectors/proto.h"
 #include "capfile.h"
+#include "checksum.h"
 #include "classify.h"
 #include "counters.h"
 #include "decode.h"
@@ -25,6 +26,12 @@
 
 /* Live read timeout in milliseconds: how long step() may wait for packets. */
 #define CAP_LIVE_TIMEOUT_MS 100
+
+/* Unsupported link types warned about once per input; later ones are counted only. */
+#define CAP_UNSUPPORTED_LINKTYPES_MAX 8
+
+/* Packets a file's checksum sample may read, so a file of non-TCP packets is not read twice. */
+#define CAP_CHECKSUM_SCAN_MAX 100000
 
 struct cap_filter {
     int linktype;
@@ -43,8 +50,85 @@ struct cap_input {
     struct cap_filter filters[CAP_FILTERS_MAX];
     size_t filter_count;
     bool classify_held;
+    bool checksum_verify;   /* drop packets whose IPv4 header or TCP checksum is wrong */
+    bool checksum_sampling; /* live automatic mode: still sampling the first packets */
+    struct checksum_sample checksum_sample;
+    int unsupported_linktypes[CAP_UNSUPPORTED_LINKTYPES_MAX];
+    size_t unsupported_linktype_count;
     char name[256];
 };
+
+/* Warns once per input and link type that packets of linktype cannot be decoded. */
+static void cap_warn_linktype(struct cap_input *ci, int linktype)
+{
+    for (size_t i = 0; i < ci->unsupported_linktype_count; i++) {
+        if (ci->unsupported_linktypes[i] == linktype) {
+            return;
+        }
+    }
+    if (ci->unsupported_linktype_count == CAP_UNSUPPORTED_LINKTYPES_MAX) {
+        return;
+    }
+    ci->unsupported_linktypes[ci->unsupported_linktype_count++] = linktype;
+    CTR_INC("capture.unsupported_linktypes");
+    fprintf(stderr, "wireaudit: %s: unsupported link type %d; its packets are skipped\n", ci->name,
+            linktype);
+}
+
+/* Tells the user once that the automatic mode stopped verifying checksums for this input. */
+static void cap_checksum_decide(struct cap_input *ci)
+{
+    ci->checksum_sampling = false;
+    if (!checksum_sample_offloaded(&ci->checksum_sample)) {
+        return;
+    }
+    ci->checksum_verify = false;
+    CTR_INC("capture.checksum_offload");
+    fprintf(stderr,
+            "wireaudit: %s: %u of the first %u TCP packets have bad checksums, as captures taken "
+            "with checksum offload do; checksums are not verified for this input "
+            "(--checksum-mode yes verifies them)\n",
+            ci->name, ci->checksum_sample.bad, ci->checksum_sample.packets);
+}
+
+/*
+ * Returns false when the packet's IPv4 header or TCP checksum is wrong and
+ * checksums are verified, so the packet is left out as the receiver would
+ * drop it. Snapped packets cannot be verified and are kept.
+ */
+static bool cap_checksum_accepts(struct cap_input *ci, const struct tcp_segment *seg)
+{
+    if (!ci->checksum_verify) {
+        return true;
+    }
+    enum checksum_result result = checksum_verify(seg);
+    if (ci->checksum_sampling) {
+        checksum_sample_add(&ci->checksum_sample, result);
+        if (checksum_sample_full(&ci->checksum_sample)) {
+            cap_checksum_decide(ci);
+        }
+        /*
+         * NOTE: a live input keeps bad packets while it samples, so a capture
+         * with offload loses none of its first packets. A decoy segment sent
+         * within the first CHECKSUM_SAMPLE_PACKETS packets is therefore kept.
+         */
+        return true;
+    }
+    switch (result) {
+    case CHECKSUM_GOOD:
+        return true;
+    case CHECKSUM_UNVERIFIABLE:
+        CTR_INC("tcp.checksum_unverified");
+        return true;
+    case CHECKSUM_BAD_IP:
+        CTR_INC("ip.bad_checksum");
+        return false;
+    case CHECKSUM_BAD_TCP:
+        CTR_INC("tcp.bad_checksum");
+        return false;
+    }
+    return true;
+}
 
 /* Decodes one packet and hands it to the flow table. */
 static void cap_handle_packet(struct cap_input *ci, int linktype, const uint8_t *data,
@@ -54,6 +138,11 @@ static void cap_handle_packet(struct cap_input *ci, int linktype, const uint8_t 
     CTR_INC("capture.packets");
     if (time_us > ci->in.clock_us) {
         ci->in.clock_us = time_us;
+    }
+    if (!decode_linktype_supported(linktype)) {
+        cap_warn_linktype(ci, linktype);
+        CTR_INC("decode.unsupported_linktype");
+        return;
     }
     struct tcp_segment seg;
     enum wa_status status = decode_packet(linktype, data, caplen, &seg);
@@ -67,6 +156,9 @@ static void cap_handle_packet(struct cap_input *ci, int linktype, const uint8_t 
     }
     if (status != WA_OK) {
         CTR_INC("decode.not_tcp");
+        return;
+    }
+    if (!cap_checksum_accepts(ci, &seg)) {
         return;
     }
     struct pkt_meta pm = {.time_us = time_us, .frame = ci->frame};
@@ -218,12 +310,45 @@ static struct cap_input *cap_input_new(const char *path, enum input_kind kind)
     ci->in.close = cap_close;
     (void)classify_acquire();
     ci->classify_held = true;
+    ci->checksum_verify = wa_opts.checksum_mode != WA_CHECKSUM_NO;
     ci->flows = flow_table_new(wa_opts.flow_capacity, path, &ci->in.sink);
     if (ci->flows == NULL) {
         cap_close(&ci->in);
         return NULL;
     }
     return ci;
+}
+
+/*
+ * Samples the checksums of the file's first TCP packets with a second reader,
+ * so the automatic mode decides before any packet is processed and a capture
+ * with offload loses none of its first packets.
+ */
+static void cap_checksum_prescan(struct cap_input *ci, enum input_kind kind)
+{
+    FILE *f = fopen(ci->in.path, "rb");
+    if (f == NULL) {
+        return; /* the main reader reports errors */
+    }
+    char err[256];
+    struct capfile *reader = capfile_open(f, ci->in.path, kind, err, sizeof(err));
+    struct cap_packet pkt;
+    for (uint32_t read = 0; reader != NULL && read < CAP_CHECKSUM_SCAN_MAX &&
+                            !checksum_sample_full(&ci->checksum_sample);
+         read++) {
+        enum capfile_result result = capfile_next(reader, &pkt);
+        if (result == CAPFILE_END || result == CAPFILE_FATAL) {
+            break;
+        }
+        struct tcp_segment seg;
+        if (result == CAPFILE_PACKET && decode_linktype_supported(pkt.linktype) &&
+            decode_packet(pkt.linktype, pkt.data, pkt.caplen, &seg) == WA_OK) {
+            checksum_sample_add(&ci->checksum_sample, checksum_verify(&seg));
+        }
+    }
+    capfile_close(reader);
+    fclose(f);
+    cap_checksum_decide(ci);
 }
 
 struct input *cap_file_open(const char *path, enum input_kind kind, char *err, size_t err_size)
@@ -248,6 +373,9 @@ struct input *cap_file_open(const char *path, enum input_kind kind, char *err, s
     if (ci->reader == NULL) {
         cap_close(&ci->in);
         return NULL;
+    }
+    if (wa_opts.checksum_mode == WA_CHECKSUM_AUTO) {
+        cap_checksum_prescan(ci, kind);
     }
     ci->in.step = cap_file_step;
     return &ci->in;
@@ -307,6 +435,44 @@ static bool cap_live_step(struct input *in)
     return true;
 }
 
+/*
+ * Writes why pcap_activate() failed on interface name and what to do next.
+ * libpcap's own text repeats the status for some errors ("No such device
+ * exists (No such device exists)"), so it is added only when it says more.
+ */
+static void cap_live_describe_error(const char *name, int status, const char *pcap_text, char *err,
+                                    size_t err_size)
+{
+    const char *reason = pcap_statustostr(status);
+    const char *advice = "check the interface name and your capture permissions";
+    switch (status) {
+    case PCAP_ERROR_NO_SUCH_DEVICE:
+        reason = "no such interface";
+        advice = "list the interfaces with `ip link` (or `tcpdump -D`) and pass one with -i";
+        break;
+    case PCAP_ERROR_PERM_DENIED:
+        reason = "permission denied";
+        advice = "run as root or give the binary CAP_NET_RAW and CAP_NET_ADMIN "
+                 "(setcap cap_net_raw,cap_net_admin=eip wireaudit)";
+        break;
+    case PCAP_ERROR_PROMISC_PERM_DENIED:
+        reason = "permission denied for promiscuous mode";
+        advice = "run as root, or capture without promiscuous mode (-p)";
+        break;
+    case PCAP_ERROR_IFACE_NOT_UP:
+        reason = "the interface is down";
+        advice = "bring it up with `ip link set dev IFACE up`";
+        break;
+    default:
+        break;
+    }
+    bool pcap_adds_detail =
+        pcap_text[0] != '\0' && strcmp(pcap_text, pcap_statustostr(status)) != 0;
+    snprintf(err, err_size, "%s: cannot start live capture: %s%s%s%s; %s", name, reason,
+             pcap_adds_detail ? " (" : "", pcap_adds_detail ? pcap_text : "",
+             pcap_adds_detail ? ")" : "", advice);
+}
+
 /* Applies snap length, promiscuous mode, immediate mode and the read timeout, then activates. */
 static bool cap_live_activate(struct cap_input *ci, char *err, size_t err_size)
 {
@@ -319,8 +485,7 @@ static bool cap_live_activate(struct cap_input *ci, char *err, size_t err_size)
     }
     int status = pcap_activate(p);
     if (status < 0) {
-        snprintf(err, err_size, "%s: cannot start capture: %s (%s)", ci->name,
-                 pcap_statustostr(status), pcap_geterr(p));
+        cap_live_describe_error(ci->name, status, pcap_geterr(p), err, err_size);
         return false;
     }
     if (status > 0) {
@@ -369,6 +534,7 @@ struct input *cap_live_open(const char *name, char *err, size_t err_size)
         cap_close(&ci->in);
         return NULL;
     }
+    ci->checksum_sampling = wa_opts.checksum_mode == WA_CHECKSUM_AUTO;
     ci->in.step = cap_live_step;
     return &ci->in;
 }

@@ -30,6 +30,8 @@ static enum wa_status cursor_status(const struct cursor *c)
 static enum wa_status decode_tcp(struct cursor *c, size_t wire_len, struct tcp_segment *seg)
 {
     size_t start = cur_offset(c);
+    seg->tcp = c->base + start;
+    seg->tcp_wire_len = wire_len;
     seg->src_port = cur_be16(c);
     seg->dst_port = cur_be16(c);
     seg->seq = cur_be32(c);
@@ -79,6 +81,8 @@ static enum wa_status decode_ipv4(struct cursor *c, struct tcp_segment *seg)
     }
     seg->ip_version = 4;
     seg->ip_len = WA_MIN(ip_len, present);
+    seg->ip_header_len = header_len;
+    seg->ip_len_from_capture = total_len == 0;
     if ((fragment & 0x3fff) != 0) { /* more-fragments flag or a nonzero offset */
         CTR_INC("ip.fragments");
         return WA_UNSUPPORTED;
@@ -152,6 +156,8 @@ static enum wa_status decode_ipv6(struct cursor *c, struct tcp_segment *seg)
     size_t wire_left = payload_len != 0 ? payload_len : present - 40;
     seg->ip_version = 6;
     seg->ip_len = WA_MIN(40 + wire_left, present);
+    seg->ip_header_len = 40;
+    seg->ip_len_from_capture = payload_len == 0;
     struct cursor ip_payload;
     cur_init(&ip_payload, c->base + cur_offset(c), seg->ip_len - 40);
     int protocol = ipv6_skip_extensions(&ip_payload, next, &wire_left);
@@ -223,6 +229,25 @@ static enum wa_status decode_loopback(struct cursor *c, bool network_order, stru
         return decode_ipv6(c, seg);
     }
     return WA_UNSUPPORTED;
+}
+
+bool decode_linktype_supported(int linktype)
+{
+    switch (linktype) {
+    case DECODE_LINKTYPE_ETHERNET:
+    case DECODE_LINKTYPE_LINUX_SLL:
+    case DECODE_LINKTYPE_LINUX_SLL2:
+    case DECODE_LINKTYPE_RAW_12:
+    case DECODE_LINKTYPE_RAW_14:
+    case DECODE_LINKTYPE_RAW:
+    case DECODE_LINKTYPE_IPV4:
+    case DECODE_LINKTYPE_IPV6:
+    case DECODE_LINKTYPE_NULL:
+    case DECODE_LINKTYPE_LOOP:
+        return true;
+    default:
+        return false;
+    }
 }
 
 enum wa_status decode_packet(int linktype, const uint8_t *data, size_t len, struct tcp_segment *seg)

@@ -41,9 +41,13 @@ struct tcp_segment {
     uint16_t dst_port;
     uint32_t seq;
     uint32_t ack;
-    uint8_t flags;     /* TCP_FLAG_* */
-    const uint8_t *ip; /* start of the IP header, for nDPI */
-    size_t ip_len;     /* IP bytes present in the capture */
+    uint8_t flags;            /* TCP_FLAG_* */
+    const uint8_t *ip;        /* start of the IP header, for nDPI */
+    size_t ip_len;            /* IP bytes present in the capture */
+    size_t ip_header_len;     /* IPv4 header bytes including options; 40 for IPv6 */
+    bool ip_len_from_capture; /* total or payload length was 0, so lengths come from caplen */
+    const uint8_t *tcp;       /* start of the TCP header */
+    size_t tcp_wire_len;      /* TCP header plus payload bytes on the wire */
     const uint8_t *payload;
     size_t payload_len;      /* payload bytes present in the capture */
     size_t payload_wire_len; /* payload bytes on the wire; more than payload_len when snapped */
@@ -58,5 +62,8 @@ struct tcp_segment {
  */
 enum wa_status decode_packet(int linktype, const uint8_t *data, size_t len,
                              struct tcp_segment *seg) WA_WARN_UNUSED;
+
+/* Returns true when decode_packet() decodes packets of linktype. */
+bool decode_linktype_supported(int linktype);
 
 #endif

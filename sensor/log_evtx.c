@@ -62,6 +62,8 @@ struct recovered_event {
 struct evtx_source {
     struct log_source src;
     libevtx_file_t *file;
+    uint8_t *map; /* the file as read, for record headers named in libevtx errors */
+    size_t map_size;
     int memfd; /* repaired copy, or -1 */
     char *xml; /* buffer for the rendered XML of one record */
     size_t xml_cap;
@@ -250,73 +252,151 @@ static int write_repaired_copy(const struct evtx_source *es, const uint8_t *data
 
 /* ---- Records ---- */
 
-/* Describes a libevtx error by its deepest cause and the offset it names, if any. */
-static void describe_error(libevtx_error_t *error, char *buf, size_t size)
+/*
+ * A libevtx error in plain words: what failed, the file offset libevtx names
+ * (0 when it names none) and libevtx's deepest message as the cause.
+ */
+struct evtx_failure {
+    const char *problem;
+    uint64_t offset;
+    char cause[256];
+};
+
+/*
+ * Reads the backtrace of error. Its first line is the deepest call, like
+ * "libfwevt_xml_document_read_element: invalid binary XML token - unsupported
+ * type: 0x01.", and a later line may name the record offset ("at offset:
+ * 0x00001200."). The function name and final period are left out of the cause.
+ */
+static void describe_error(libevtx_error_t *error, struct evtx_failure *failure)
 {
     char trace[4096];
     trace[0] = '\0';
+    failure->problem = "unreadable record";
+    failure->offset = 0;
+    failure->cause[0] = '\0';
     if (error == NULL || libevtx_error_backtrace_sprint(error, trace, sizeof(trace)) < 0) {
-        snprintf(buf, size, "libevtx error");
         return;
     }
-    size_t first_len = strcspn(trace, "\n");
-    const char *offset = strstr(trace, "at offset: ");
-    if (offset != NULL) {
-        snprintf(buf, size, "%.*s (%.*s)", (int)first_len, trace, (int)strcspn(offset, ".\n"),
-                 offset);
-    } else {
-        snprintf(buf, size, "%.*s", (int)first_len, trace);
+    if (strstr(trace, "libfwevt_xml") != NULL) {
+        failure->problem = "invalid binary XML";
+    } else if (strstr(trace, "read_header") != NULL) {
+        failure->problem = "invalid record header";
     }
+    const char *at = strstr(trace, "at offset: ");
+    if (at != NULL) {
+        failure->offset = strtoull(at + strlen("at offset: "), NULL, 16);
+    }
+    size_t first_len = strcspn(trace, "\n");
+    const char *colon = memchr(trace, ':', first_len);
+    const char *cause = colon != NULL && colon[1] == ' ' ? colon + 2 : trace;
+    size_t cause_len = first_len - (size_t)(cause - trace);
+    if (cause_len > 0 && cause[cause_len - 1] == '.') {
+        cause_len--;
+    }
+    snprintf(failure->cause, sizeof(failure->cause), "%.*s", (int)cause_len, cause);
+}
+
+/*
+ * Returns the record id in the record header at offset of the file as read,
+ * or 0 when there is no valid record header there.
+ */
+static uint64_t id_at_offset(const struct evtx_source *es, uint64_t offset)
+{
+    if (es->map == NULL || offset >= es->map_size) {
+        return 0;
+    }
+    struct cursor c;
+    cur_init(&c, es->map + offset, es->map_size - (size_t)offset);
+    const uint8_t *signature = cur_view(&c, 4);
+    if (signature == NULL || memcmp(signature, "\x2a\x2a\x00\x00", 4) != 0) {
+        return 0;
+    }
+    cur_skip(&c, 4);
+    uint64_t id = cur_le64(&c);
+    return cur_ok(&c) ? id : 0;
+}
+
+/*
+ * Warns that the allocated record at index was skipped, naming its record id
+ * (0 when unknown), its chunk and its file offset (0 when unknown).
+ */
+static void warn_record(struct evtx_source *es, int index, uint64_t id, uint64_t offset,
+                        const char *problem, const char *cause)
+{
+    char where[160];
+    int n = id != 0 ? snprintf(where, sizeof(where), "record id %llu (index %d)",
+                               (unsigned long long)id, index)
+                    : snprintf(where, sizeof(where), "record index %d", index);
+    if (offset >= EVTX_FILE_HEADER_SIZE && n > 0 && (size_t)n < sizeof(where)) {
+        snprintf(where + n, sizeof(where) - (size_t)n, ", chunk %llu, offset 0x%llx",
+                 (unsigned long long)((offset - EVTX_FILE_HEADER_SIZE) / EVTX_CHUNK_SIZE),
+                 (unsigned long long)offset);
+    }
+    if (cause != NULL && cause[0] != '\0') {
+        log_warn(&es->src, "%s: record skipped: %s (%s)", where, problem, cause);
+    } else {
+        log_warn(&es->src, "%s: record skipped: %s", where, problem);
+    }
+    log_skip_record(&es->src);
 }
 
 /*
  * Renders record as XML and parses it into *out. A recovered record may yield
- * a partial event (see log_xml_parser_allow_partial). Returns an error text or NULL.
+ * a partial event (see log_xml_parser_allow_partial). Returns true on success,
+ * else false with the reason in *failure.
  */
-static const char *record_to_event(struct evtx_source *es, libevtx_record_t *record, bool recovered,
-                                   struct event **out, uint64_t *record_id, char *err,
-                                   size_t err_size)
+static bool record_to_event(struct evtx_source *es, libevtx_record_t *record, bool recovered,
+                            struct event **out, uint64_t *record_id, struct evtx_failure *failure)
 {
     libevtx_error_t *error = NULL;
     size_t size = 0;
-    if (libevtx_record_get_utf8_xml_string_size(record, &size, &error) != 1 || size == 0 ||
-        size > LOG_RECORD_MAX) {
-        describe_error(error, err, err_size);
+    int ok = libevtx_record_get_utf8_xml_string_size(record, &size, &error);
+    if (ok != 1 || size == 0 || size > LOG_RECORD_MAX) {
+        describe_error(error, failure);
         libevtx_error_free(&error);
-        return err;
+        if (ok == 1) {
+            failure->problem = "rendered XML is empty or larger than 16 MiB";
+        }
+        return false;
     }
     if (size > es->xml_cap) {
         char *grown = realloc(es->xml, size);
         if (grown == NULL) {
-            return "out of memory";
+            *failure = (struct evtx_failure){.problem = "out of memory"};
+            return false;
         }
         es->xml = grown;
         es->xml_cap = size;
     }
     if (libevtx_record_get_utf8_xml_string(record, (uint8_t *)es->xml, size, &error) != 1) {
-        describe_error(error, err, err_size);
+        describe_error(error, failure);
         libevtx_error_free(&error);
-        return err;
+        return false;
     }
     size_t len = strnlen(es->xml, size);
     const char *text = log_xml_escape_controls(es->xml, &len, &es->escaped, &es->escaped_cap);
     if (text == NULL) {
-        return "out of memory";
+        *failure = (struct evtx_failure){.problem = "out of memory"};
+        return false;
     }
     unsigned line = 0;
     log_xml_parser_allow_partial(es->parser, recovered);
-    if (log_xml_parse_event(es->parser, text, len, out, record_id, err, err_size, &line) != WA_OK) {
-        return err;
+    if (log_xml_parse_event(es->parser, text, len, out, record_id, failure->cause,
+                            sizeof(failure->cause), &line) != WA_OK) {
+        failure->problem = "invalid event XML rendered by libevtx";
+        failure->offset = 0;
+        return false;
     }
     if (recovered && log_xml_parser_was_partial(es->parser)) {
         CTR_INC("log.recovered_partial");
     }
-    return NULL;
+    return true;
 }
 
-/* Fetches record index (allocated or recovered). Returns NULL and an error text in err. */
-static libevtx_record_t *get_record(struct evtx_source *es, int index, bool recovered, char *err,
-                                    size_t err_size)
+/* Fetches record index (allocated or recovered). Returns NULL and the reason in *failure. */
+static libevtx_record_t *get_record(struct evtx_source *es, int index, bool recovered,
+                                    struct evtx_failure *failure)
 {
     libevtx_record_t *record = NULL;
     libevtx_error_t *error = NULL;
@@ -324,7 +404,7 @@ static libevtx_record_t *get_record(struct evtx_source *es, int index, bool reco
                  ? libevtx_file_get_recovered_record_by_index(es->file, index, &record, &error)
                  : libevtx_file_get_record_by_index(es->file, index, &record, &error);
     if (ok != 1) {
-        describe_error(error, err, err_size);
+        describe_error(error, failure);
         libevtx_error_free(&error);
         return NULL;
     }
@@ -401,13 +481,13 @@ static void load_recovered(struct evtx_source *es)
         return;
     }
     int i = 0;
-    char err[512];
+    struct evtx_failure failure;
     for (; i < es->recovered_total && es->recovered_count < limit; i++) {
-        libevtx_record_t *record = get_record(es, i, true, err, sizeof(err));
+        libevtx_record_t *record = get_record(es, i, true, &failure);
         struct event *ev = NULL;
         uint64_t id = 0;
         if (record == NULL ||
-            record_to_event(es, record, true, &ev, &id, err, sizeof(err)) != NULL) {
+            !record_to_event(es, record, true, &ev, &id, &failure)) {
             CTR_INC("log.recovered_unreadable");
         } else if (id_is_allocated(es, header_id(record))) {
             CTR_INC("log.recovered_duplicate");
@@ -443,12 +523,12 @@ static void load_recovered(struct evtx_source *es)
  */
 static int find_oldest_record(struct evtx_source *es)
 {
-    char err[512];
+    struct evtx_failure failure;
     libevtx_record_t *record =
-        es->record_count > 1 ? get_record(es, 0, false, err, sizeof(err)) : NULL;
+        es->record_count > 1 ? get_record(es, 0, false, &failure) : NULL;
     uint64_t first = record != NULL ? header_id(record) : 0;
     libevtx_record_free(&record, NULL);
-    record = get_record(es, es->record_count - 1, false, err, sizeof(err));
+    record = get_record(es, es->record_count - 1, false, &failure);
     uint64_t last = record != NULL ? header_id(record) : 0;
     libevtx_record_free(&record, NULL);
     if (first == 0 || last == 0 || last >= first) {
@@ -458,7 +538,7 @@ static int find_oldest_record(struct evtx_source *es)
     int high = es->record_count - 1;
     while (low < high) {
         int mid = low + (high - low) / 2;
-        record = get_record(es, mid, false, err, sizeof(err));
+        record = get_record(es, mid, false, &failure);
         uint64_t id = record != NULL ? header_id(record) : 0;
         libevtx_record_free(&record, NULL);
         if (id == 0) {
@@ -481,14 +561,15 @@ static int find_oldest_record(struct evtx_source *es)
  */
 static bool fetch_allocated(struct evtx_source *es)
 {
-    char err[512];
+    struct evtx_failure failure;
     while (es->record_next < es->record_count) {
         int index = (es->record_start + es->record_next) % es->record_count;
         es->record_next++;
-        libevtx_record_t *record = get_record(es, index, false, err, sizeof(err));
+        libevtx_record_t *record = get_record(es, index, false, &failure);
         if (record == NULL) {
-            log_warn(&es->src, "record %d: skipped: %s", index, err);
-            log_skip_record(&es->src);
+            uint64_t offset = failure.offset;
+            warn_record(es, index, id_at_offset(es, offset), offset, failure.problem,
+                        failure.cause);
             continue;
         }
         uint64_t id = header_id(record);
@@ -496,20 +577,16 @@ static bool fetch_allocated(struct evtx_source *es)
         if (chunk != UINT32_MAX) {
             es->src.in.offset_bytes = EVTX_FILE_HEADER_SIZE + (uint64_t)chunk * EVTX_CHUNK_SIZE;
         }
-        const char *failure =
-            record_to_event(es, record, false, &es->pending, &es->pending_record, err, sizeof(err));
-        if (failure != NULL && chunk != UINT32_MAX) {
-            log_warn(&es->src, "record %d (id %llu, chunk %u at offset 0x%llx): skipped: %s", index,
-                     (unsigned long long)id, chunk, (unsigned long long)es->src.in.offset_bytes,
-                     failure);
-            log_skip_record(&es->src);
-        } else if (failure != NULL) {
-            log_warn(&es->src, "record %d (id %llu): skipped: %s", index, (unsigned long long)id,
-                     failure);
-            log_skip_record(&es->src);
+        bool ok = record_to_event(es, record, false, &es->pending, &es->pending_record, &failure);
+        if (!ok) {
+            off64_t offset = 0;
+            if (libevtx_record_get_offset(record, &offset, NULL) != 1 || offset < 0) {
+                offset = 0;
+            }
+            warn_record(es, index, id, (uint64_t)offset, failure.problem, failure.cause);
         }
         libevtx_record_free(&record, NULL);
-        if (failure == NULL) {
+        if (ok) {
             return true;
         }
     }
@@ -519,14 +596,14 @@ static bool fetch_allocated(struct evtx_source *es)
 /* Emits recovered records past the sorting limit, in file order. */
 static bool emit_unsorted_recovered(struct evtx_source *es)
 {
-    char err[512];
+    struct evtx_failure failure;
     while (es->recovered_unsorted_next < es->recovered_total) {
         libevtx_record_t *record =
-            get_record(es, es->recovered_unsorted_next++, true, err, sizeof(err));
+            get_record(es, es->recovered_unsorted_next++, true, &failure);
         struct event *ev = NULL;
         uint64_t id = 0;
         if (record == NULL ||
-            record_to_event(es, record, true, &ev, &id, err, sizeof(err)) != NULL) {
+            !record_to_event(es, record, true, &ev, &id, &failure)) {
             CTR_INC("log.recovered_unreadable");
             libevtx_record_free(&record, NULL);
             continue;
@@ -588,8 +665,34 @@ static void evtx_close(struct input *in)
     free(es->chunks);
     free(es->xml);
     free(es->escaped);
+    if (es->map != NULL) {
+        munmap(es->map, es->map_size);
+    }
     log_xml_parser_free(es->parser);
     free(es);
+}
+
+/*
+ * Checks the parts of the file header that libevtx 20181227 rejects: it needs
+ * the whole 4096-byte header and the "ElfFile" signature, and tolerates damage
+ * anywhere else in it. Returns false with a message naming path and the offset in err.
+ */
+static bool check_file_header(const uint8_t *data, size_t size, const char *path, char *err,
+                              size_t err_size)
+{
+    if (size < 8 || memcmp(data, "ElfFile", 8) != 0) {
+        snprintf(err, err_size,
+                 "%s: invalid EVTX file header: no \"ElfFile\" signature at offset 0x0", path);
+        return false;
+    }
+    if (size < EVTX_FILE_HEADER_SIZE) {
+        snprintf(err, err_size,
+                 "%s: EVTX file header is truncated: the file ends at offset 0x%zx, inside the "
+                 "%u-byte header, and contains no records",
+                 path, size, EVTX_FILE_HEADER_SIZE);
+        return false;
+    }
+    return true;
 }
 
 /* Maps path, scans its chunks and writes a repaired copy when libevtx needs one. */
@@ -606,11 +709,21 @@ static bool prepare_file(struct evtx_source *es, const char *path, char *err, si
     }
     size_t size = (size_t)st.st_size;
     es->src.in.size_bytes = (uint64_t)size;
-    void *data = size > 0 ? mmap(NULL, size, PROT_READ, MAP_PRIVATE, fd, 0) : MAP_FAILED;
+    if (size == 0) {
+        snprintf(err, err_size, "%s: EVTX file is empty", path);
+        close(fd);
+        return false;
+    }
+    void *data = mmap(NULL, size, PROT_READ, MAP_PRIVATE, fd, 0);
     close(fd);
     if (data == MAP_FAILED) {
-        /* Too small to map or unmappable: let libevtx report what is wrong. */
-        return true;
+        snprintf(err, err_size, "%s: cannot map the file: %s", path, strerror(errno));
+        return false;
+    }
+    es->map = data;
+    es->map_size = size;
+    if (!check_file_header(data, size, path, err, err_size)) {
+        return false;
     }
     if (scan_file(es, data, size)) {
         es->memfd = write_repaired_copy(es, data, size);
@@ -619,7 +732,6 @@ static bool prepare_file(struct evtx_source *es, const char *path, char *err, si
                      strerror(errno));
         }
     }
-    munmap(data, size);
     return true;
 }
 
@@ -655,9 +767,10 @@ struct input *log_evtx_open(const char *path, char *err, size_t err_size)
     if (libevtx_file_open(es->file, es->memfd >= 0 ? open_path : path, LIBEVTX_OPEN_READ, &error) !=
             1 ||
         libevtx_file_get_number_of_records(es->file, &es->record_count, &error) != 1) {
-        char reason[512];
-        describe_error(error, reason, sizeof(reason));
-        snprintf(err, err_size, "%s: not a readable EVTX file: %s", path, reason);
+        struct evtx_failure failure;
+        describe_error(error, &failure);
+        snprintf(err, err_size, "%s: libevtx cannot open the file as EVTX (%s)", path,
+                 failure.cause);
         libevtx_error_free(&error);
         evtx_close(&es->src.in);
         return NULL;

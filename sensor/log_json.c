@@ -376,14 +376,68 @@ static bool is_blank(const char *s, size_t n)
     return true;
 }
 
+/* Returns the 1-based column, in characters, just past the first len bytes of UTF-8 text. */
+static unsigned long utf8_column(const char *text, size_t len)
+{
+    unsigned long column = 1;
+    for (size_t i = 0; i < len; i++) {
+        column += ((unsigned char)text[i] & 0xc0) != 0x80;
+    }
+    return column;
+}
+
+/*
+ * Warns about a line that jansson rejects. An error at the end of the line
+ * (a missing bracket, a cut string, escape or literal) means the line is
+ * truncated, as the last line of a log still being written often is, so it
+ * gets its own message with the column past the last character. jansson's
+ * own text calls the end of the line "end of file" and is kept only as the cause.
+ */
+static void jsonl_warn_invalid(struct jsonl_source *js, const char *text, size_t len,
+                               const json_error_t *error)
+{
+    if (json_error_code(error) == json_error_premature_end_of_input ||
+        (error->position >= 0 && (size_t)error->position >= len)) {
+        const char *detail = error->text;
+        size_t detail_len = strlen(detail);
+        const char *suffix = " near end of file";
+        size_t suffix_len = strlen(suffix);
+        if (detail_len >= suffix_len && strcmp(detail + detail_len - suffix_len, suffix) == 0) {
+            detail_len -= suffix_len;
+        }
+        log_warn(&js->src,
+                 "line %lu, column %lu: record skipped: invalid JSON: the line ends before the "
+                 "value is complete, so it is probably truncated (%.*s)",
+                 js->line_number, utf8_column(text, len), (int)detail_len, detail);
+        return;
+    }
+    log_warn(&js->src, "line %lu, column %d: record skipped: invalid JSON: %s", js->line_number,
+             error->column, error->text);
+}
+
+/*
+ * Returns 3 when text starts with a UTF-8 byte order mark, else 0. Windows
+ * tools write one at the start of a file and concatenated exports repeat it,
+ * so it is skipped at the start of any line.
+ */
+static size_t utf8_bom_length(const char *text, size_t len)
+{
+    return len >= 3 && memcmp(text, "\xef\xbb\xbf", 3) == 0 ? 3 : 0;
+}
+
 /* Parses one non-blank line and emits its event, or warns and counts it as skipped. */
 static void jsonl_parse_line(struct jsonl_source *js, size_t len)
 {
+    size_t bom = utf8_bom_length(js->line, len);
+    const char *text = js->line + bom;
+    len -= bom;
+    while (len > 0 && (text[len - 1] == '\n' || text[len - 1] == '\r')) {
+        len--;
+    }
     json_error_t error;
-    json_t *obj = json_loadb(js->line, len, JSON_DECODE_ANY, &error);
+    json_t *obj = json_loadb(text, len, JSON_DECODE_ANY, &error);
     if (obj == NULL) {
-        log_warn(&js->src, "line %lu, column %d: record skipped: invalid JSON: %s", js->line_number,
-                 error.column, error.text);
+        jsonl_warn_invalid(js, text, len, &error);
         log_skip_record(&js->src);
         return;
     }
@@ -416,7 +470,8 @@ static bool jsonl_step(struct input *in)
         }
         js->line_number++;
         in->offset_bytes += (uint64_t)n;
-        if (is_blank(js->line, (size_t)n)) {
+        size_t bom = utf8_bom_length(js->line, (size_t)n);
+        if (is_blank(js->line + bom, (size_t)n - bom)) {
             continue;
         }
         if ((size_t)n > LOG_RECORD_MAX) {

@@ -123,6 +123,53 @@ static void restore_controls(char *text)
     *out = '\0';
 }
 
+/*
+ * Writes libxml2's error in plain words. libxml2 2.9 starts some messages with
+ * the name of its internal function ("xmlParseCharRef: invalid xmlChar value 1")
+ * and spreads others over two lines, so the name is dropped, the lines are
+ * joined, and invalid characters are named by their code point.
+ */
+static void describe_xml_error(const xmlError *error, char *buf, size_t size)
+{
+    const char *message = error->message != NULL ? error->message : "invalid XML";
+    bool is_reference = strstr(message, "CharRef") != NULL;
+    if (error->code == XML_ERR_INVALID_CHAR && is_reference) {
+        snprintf(buf, size, "invalid character reference &#%d; (XML 1.0 does not allow U+%04X)",
+                 error->int1, (unsigned)error->int1);
+        return;
+    }
+    if (error->code == XML_ERR_INVALID_CHAR && error->int1 > 0) {
+        snprintf(buf, size, "invalid character U+%04X (XML 1.0 does not allow it)",
+                 (unsigned)error->int1);
+        return;
+    }
+    const char *bytes = strstr(message, "Bytes: ");
+    if (strstr(message, "not proper UTF-8") != NULL && bytes != NULL) {
+        snprintf(buf, size, "invalid UTF-8 (%s", bytes + strlen("Bytes: "));
+        size_t n = strcspn(buf, "\n");
+        snprintf(buf + n, size - n, ")");
+        return;
+    }
+    const char *prefix = "";
+    size_t name_len = strspn(message, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ_");
+    if (strncmp(message, "AttValue: ", 10) == 0) {
+        prefix = "attribute value: ";
+        message += 10;
+    } else if (strncmp(message, "xml", 3) == 0 && strncmp(message + name_len, ": ", 2) == 0) {
+        message += name_len + 2;
+    }
+    snprintf(buf, size, "%s%s", prefix, message);
+    size_t n = strlen(buf);
+    while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == ' ')) {
+        buf[--n] = '\0';
+    }
+    for (char *p = buf; *p != '\0'; p++) {
+        if (*p == '\n') {
+            *p = ' ';
+        }
+    }
+}
+
 /* Keeps the first error libxml2 reports for the element being parsed. */
 static void on_xml_error(void *arg, xmlErrorPtr error)
 {
@@ -130,12 +177,7 @@ static void on_xml_error(void *arg, xmlErrorPtr error)
     if (parser->error[0] != '\0' || error == NULL) {
         return;
     }
-    snprintf(parser->error, sizeof(parser->error), "%s",
-             error->message != NULL ? error->message : "invalid XML");
-    size_t n = strlen(parser->error);
-    while (n > 0 && (parser->error[n - 1] == '\n' || parser->error[n - 1] == ' ')) {
-        parser->error[--n] = '\0';
-    }
+    describe_xml_error(error, parser->error, sizeof(parser->error));
     parser->error_line = error->line > 0 ? (unsigned)error->line : 0;
 }
 

@@ -72,6 +72,9 @@ static void usage(FILE *out)
           "  -f, --filter EXPR       BPF filter applied to live and file captures (default: none)\n"
           "  -p, --no-promisc        do not put the interface in promiscuous mode\n"
           "  -s, --snaplen BYTES     live capture snap length (default 262144)\n"
+          "      --checksum-mode auto|yes|no  drop packets with a bad IPv4 or TCP checksum\n"
+          "                          (yes), never check (no), or check unless an input's first\n"
+          "                          packets look like checksum offload (auto, the default)\n"
           "\n"
           "Output:\n"
           "      --events PATH       write every event as one JSON object per line; - is stdout\n"
@@ -144,6 +147,7 @@ enum {
     OPT_FLOW_TIMEOUT,
     OPT_REORDER_WINDOW,
     OPT_LINK_SKEW,
+    OPT_CHECKSUM_MODE,
     OPT_VERSION
 };
 
@@ -169,6 +173,7 @@ static const struct option long_options[] = {
     {"flow-timeout", required_argument, NULL, OPT_FLOW_TIMEOUT},
     {"reorder-window", required_argument, NULL, OPT_REORDER_WINDOW},
     {"link-skew", required_argument, NULL, OPT_LINK_SKEW},
+    {"checksum-mode", required_argument, NULL, OPT_CHECKSUM_MODE},
     {"version", no_argument, NULL, OPT_VERSION},
     {NULL, 0, NULL, 0},
 };
@@ -273,6 +278,14 @@ static bool apply_option(struct cli *cli, int opt, const char *arg, int argc)
             return false;
         }
         wa_opts.link_skew_us = v * 1000000;
+        return true;
+    case OPT_CHECKSUM_MODE:
+        if (!wa_options_set_checksum_mode(arg)) {
+            fprintf(stderr,
+                    "wireaudit: invalid value for --checksum-mode: '%s' (expected auto, yes or no)\n",
+                    arg);
+            return false;
+        }
         return true;
     default:
         return false;

@@ -5,6 +5,13 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+/* Whether IPv4 header and TCP checksums are verified; bad packets are left out of reassembly. */
+enum wa_checksum_mode {
+    WA_CHECKSUM_AUTO, /* verify unless an input's first packets look like checksum offload */
+    WA_CHECKSUM_YES,  /* always verify */
+    WA_CHECKSUM_NO    /* never verify */
+};
+
 /*
  * One process-wide instance, wa_opts, filled from the command line by main()
  * before any input is opened. Modules read it; only main() and tests write it.
@@ -19,6 +26,8 @@ struct wa_options {
     uint32_t reasm_buffer_max;     /* out-of-order bytes buffered per direction, default 1 MiB */
     uint32_t message_max;          /* largest NetBIOS message buffered whole, default 256 KiB */
     uint32_t rpc_fragment_max;     /* largest joined DCE-RPC stub, default 4 MiB */
+    /* IPv4 header and TCP checksum verification, default WA_CHECKSUM_AUTO */
+    enum wa_checksum_mode checksum_mode;
 
     /* Pipeline */
     int64_t reorder_window_us;     /* events may arrive this late, default 5 s */
@@ -38,5 +47,8 @@ extern struct wa_options wa_opts;
 
 /* Resets wa_opts to the defaults listed above. */
 void wa_options_defaults(void);
+
+/* Sets wa_opts.checksum_mode from "auto", "yes" or "no". Returns false for any other text. */
+bool wa_options_set_checksum_mode(const char *text);
 
 #endif

@@ -37,16 +37,52 @@ static void segment_free(struct reasm_dir *dir, struct reasm_segment *seg)
     free(seg);
 }
 
+/* Appends delivered bytes to the tail, keeping the last REASM_TAIL_BYTES. */
+static void tail_append(struct reasm_dir *dir, const uint8_t *data, size_t len)
+{
+    if (len >= REASM_TAIL_BYTES) {
+        memcpy(dir->tail, data + len - REASM_TAIL_BYTES, REASM_TAIL_BYTES);
+        dir->tail_len = REASM_TAIL_BYTES;
+        return;
+    }
+    size_t keep = WA_MIN(dir->tail_len, REASM_TAIL_BYTES - len);
+    memmove(dir->tail, dir->tail + dir->tail_len - keep, keep);
+    memcpy(dir->tail + keep, data, len);
+    dir->tail_len = (uint32_t)(keep + len);
+}
+
+/*
+ * Counts "reasm.overlap_mismatch" when the present bytes of a segment at seq
+ * that were already delivered differ from the delivered bytes still in the tail.
+ */
+static void tail_compare(const struct reasm_dir *dir, uint32_t seq, const uint8_t *data, size_t len)
+{
+    uint32_t tail_start = dir->next_seq - dir->tail_len;
+    int32_t skip = seq_diff(tail_start, seq); /* segment bytes before the tail */
+    size_t from = skip > 0 ? (size_t)skip : 0;
+    size_t tail_from = skip > 0 ? 0 : (size_t)-skip;
+    size_t delivered = (size_t)seq_diff(dir->next_seq, seq); /* segment bytes before next_seq */
+    size_t end = WA_MIN(len, delivered);
+    if (from >= end || tail_from >= dir->tail_len) {
+        return;
+    }
+    if (memcmp(data + from, dir->tail + tail_from, end - from) != 0) {
+        CTR_INC("reasm.overlap_mismatch");
+    }
+}
+
 /* Delivers bytes that start exactly at next_seq and advances past all wire_len of them. */
 static void deliver(struct reasm_dir *dir, const uint8_t *data, size_t len, size_t wire_len,
                     const struct pkt_meta *pm, const struct reasm_output *out)
 {
     if (len > 0) {
         out->data(out->ctx, dir->from_client, data, len, pm);
+        tail_append(dir, data, len);
     }
     if (wire_len > len) {
         CTR_INC("reasm.snapped");
         out->gap(out->ctx, dir->from_client);
+        dir->tail_len = 0;
     }
     dir->next_seq += (uint32_t)wire_len;
 }
@@ -58,6 +94,7 @@ static void deliver_from(struct reasm_dir *dir, uint32_t seq, const uint8_t *dat
 {
     int32_t behind = seq_diff(dir->next_seq, seq);
     if (behind > 0) {
+        tail_compare(dir, seq, data, len);
         size_t trim = (size_t)behind;
         if (trim >= wire_len) {
             CTR_INC("reasm.retransmissions");
@@ -91,6 +128,7 @@ static void skip_hole(struct reasm_dir *dir, uint32_t seq, const struct reasm_ou
     CTR_INC("reasm.gaps");
     out->gap(out->ctx, dir->from_client);
     dir->next_seq = seq;
+    dir->tail_len = 0;
     drain(dir, out);
 }
 
@@ -113,6 +151,22 @@ static bool hold_piece(struct reasm_dir *dir, struct reasm_segment **link, uint3
     dir->held_bytes += len;
     pool_bytes += len;
     return true;
+}
+
+/*
+ * Counts "reasm.overlap_mismatch" when covered bytes of a new segment, from
+ * offset done on (sequence number at), differ from the held segment's bytes.
+ */
+static void held_compare(const struct reasm_segment *held, uint32_t at, const uint8_t *data,
+                         size_t len, size_t done, size_t covered)
+{
+    size_t held_from = (size_t)seq_diff(at, held->seq);
+    size_t new_present = done < len ? len - done : 0;
+    size_t held_present = held_from < held->len ? held->len - held_from : 0;
+    size_t compared = WA_MIN(covered, WA_MIN(new_present, held_present));
+    if (compared > 0 && memcmp(data + done, held->data + held_from, compared) != 0) {
+        CTR_INC("reasm.overlap_mismatch");
+    }
 }
 
 /*
@@ -139,8 +193,10 @@ static bool hold(struct reasm_dir *dir, uint32_t seq, const uint8_t *data, size_
         if (*link != NULL) {
             int32_t before_next = seq_diff((*link)->seq, at);
             if (before_next <= 0) { /* at lies inside a held segment: skip what it covers */
-                done +=
+                size_t covered =
                     WA_MIN(piece, (size_t)seq_diff((*link)->seq + (uint32_t)(*link)->wire_len, at));
+                held_compare(*link, at, data, len, done, covered);
+                done += covered;
                 continue;
             }
             piece = WA_MIN(piece, (size_t)before_next);

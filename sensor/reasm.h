@@ -9,6 +9,12 @@
  * bytes that were never captured, when the connection ends, or when the snap
  * length cut a segment short. The gap callback is then called and delivery
  * resumes after the hole.
+ *
+ * A retransmission or overlap whose bytes differ from the first copy is
+ * counted as "reasm.overlap_mismatch": an attacker may send different data
+ * to the sensor and to the receiver that way. Bytes still held are compared
+ * in full. Delivered bytes are compared against the last REASM_TAIL_BYTES of
+ * the direction only.
  */
 #ifndef WA_REASM_H
 #define WA_REASM_H
@@ -32,6 +38,9 @@ struct reasm_output {
 
 struct reasm_segment;
 
+/* Delivered bytes kept per direction to compare retransmissions with. */
+#define REASM_TAIL_BYTES 64
+
 /* One direction's reassembly state; zero-initialised means "no segment seen yet". */
 struct reasm_dir {
     bool started;               /* next_seq is valid */
@@ -39,6 +48,8 @@ struct reasm_dir {
     uint32_t next_seq;          /* sequence number of the next byte to deliver */
     struct reasm_segment *held; /* out-of-order segments, sorted by sequence number */
     size_t held_bytes;
+    uint32_t tail_len;              /* bytes of tail that are valid; they end at next_seq */
+    uint8_t tail[REASM_TAIL_BYTES]; /* the last delivered bytes */
 };
 
 /*

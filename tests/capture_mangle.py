@@ -15,9 +15,15 @@ Modes:
   midstream  drops the first third of the packets (capture started late)
   port       moves TCP port 445 to 8445 on both sides, so SMB must be found by
              classification instead of by its port
+  decoy      sets every IPv4 header and TCP checksum right, then sends a copy
+             of the first SMB2 TREE_CONNECT request for a path ending in ADMIN$
+             before it, naming PUBLC$ instead and with a wrong TCP checksum (a
+             decoy segment that the server drops)
 
-IP and TCP checksums are left stale because wireaudit does not check them.
-Used by tests/it_capture_reorder.sh.
+Rewritten packets get correct IPv4 header and TCP checksums, because
+wireaudit drops packets whose checksums are wrong. The other packets keep
+their checksums. Used by tests/it_capture_reorder.sh and
+tests/it_capture_checksum.sh.
 """
 import struct
 import sys
@@ -65,6 +71,61 @@ def payload_of(body):
     return key, (start, end)
 
 
+def ones_complement_sum(data):
+    if len(data) % 2:
+        data += b"\0"
+    total = sum(struct.unpack(">%dH" % (len(data) // 2), data))
+    while total >> 16:
+        total = (total & 0xFFFF) + (total >> 16)
+    return total
+
+
+def fix_checksums(body):
+    """Returns body with correct IPv4 header and TCP checksums (Ethernet, IPv4, TCP only)."""
+    parts = tcp_parts(body)
+    if parts is None:
+        return body
+    ip, ihl = parts[0], parts[1]
+    out = bytearray(body)
+    total = struct.unpack(">H", out[ip + 2:ip + 4])[0]
+    if total == 0 or ip + total > len(out):
+        return body
+    out[ip + 10:ip + 12] = b"\0\0"
+    struct.pack_into(">H", out, ip + 10, 0xFFFF - ones_complement_sum(bytes(out[ip:ip + ihl])))
+    tcp = ip + ihl
+    segment_len = total - ihl
+    out[tcp + 16:tcp + 18] = b"\0\0"
+    pseudo = bytes(out[ip + 12:ip + 20]) + struct.pack(">BBH", 0, 6, segment_len)
+    checksum = 0xFFFF - ones_complement_sum(pseudo + bytes(out[tcp:tcp + segment_len]))
+    struct.pack_into(">H", out, tcp + 16, checksum)
+    return bytes(out)
+
+
+def break_tcp_checksum(body):
+    """Returns body with its TCP checksum off by one."""
+    ip, ihl = tcp_parts(body)[:2]
+    out = bytearray(body)
+    at = ip + ihl + 16
+    struct.pack_into(">H", out, at, (struct.unpack(">H", out[at:at + 2])[0] + 1) & 0xFFFF)
+    return bytes(out)
+
+
+def add_decoy(records):
+    """Fixes every checksum and puts a PUBLC$ decoy before the first ADMIN$ packet."""
+    out = [rec[:3] + [fix_checksums(rec[3])] for rec in records]
+    real = "ADMIN$".encode("utf-16-le")
+    for i, rec in enumerate(out):
+        key, span = payload_of(rec[3])
+        payload = rec[3][span[0]:span[1]] if key else b""
+        # NetBIOS header (4 bytes), then SMB2 with its command at offset 12: 3 is TREE_CONNECT.
+        if payload[4:8] != b"\xfeSMB" or payload[16:18] != b"\x03\x00" or real not in payload:
+            continue
+        decoy = rec[3][:span[0]] + rec[3][span[0]:span[1]].replace(real, "PUBLC$".encode("utf-16-le"))
+        out.insert(i, rec[:3] + [break_tcp_checksum(fix_checksums(decoy))])
+        return out
+    raise SystemExit("no SMB2 TREE_CONNECT request names the share ADMIN$")
+
+
 def rebuild(body, start, payload, seq_delta):
     """Returns a copy of body with payload replaced and the sequence number moved."""
     ip = 14
@@ -73,7 +134,7 @@ def rebuild(body, start, payload, seq_delta):
     seq = struct.unpack(">I", head[tcp + 4:tcp + 8])[0]
     struct.pack_into(">I", head, tcp + 4, (seq + seq_delta) & 0xFFFFFFFF)
     struct.pack_into(">H", head, ip + 2, start - ip + len(payload))
-    return bytes(head) + payload
+    return fix_checksums(bytes(head) + payload)
 
 
 def move_port(body):
@@ -86,7 +147,7 @@ def move_port(body):
     for at in (ip + ihl, ip + ihl + 2):
         if out[at:at + 2] == b"\x01\xbd":
             out[at:at + 2] = struct.pack(">H", 8445)
-    return bytes(out)
+    return fix_checksums(bytes(out))
 
 
 def mangle(mode, records):
@@ -95,6 +156,8 @@ def mangle(mode, records):
         return records[len(records) // 3:]
     if mode == "port":
         return [rec[:3] + [move_port(rec[3])] for rec in records]
+    if mode == "decoy":
+        return add_decoy(records)
     i = 0
     pending_swap = True
     while i < len(records):

@@ -1,9 +1,9 @@
 #!/bin/sh
-# Checks the command line as a whole: option combinations that cannot work and
-# output paths that would overwrite an input exit 2 before anything is
-# written; standard input and pipes are read like files; an empty file or a
-# folder is named as such; SIGINT during a file read reports how far it got
-# and exits 1.
+# Checks the command line as a whole. Option combinations that cannot work,
+# and output paths that would overwrite an input, exit 2 before anything is
+# written. Standard input and pipes are read like files. An empty file or a
+# folder is named as such. SIGINT during a file read reports how far the read
+# got and exits 1.
 cd "$(dirname "$0")/.." || exit 2
 
 BIN=${WA_BIN:-build/wireaudit}

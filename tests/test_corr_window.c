@@ -120,18 +120,91 @@ static void test_corr_event_count_groups_by_field(void **state)
     engine_done(engine, &log);
 }
 
-static void test_corr_event_count_realerts_on_fresh_events(void **state)
+/*
+ * After an alert the group stays quiet for one timespan: nine failures in
+ * nine seconds are one burst and raise one alert, not one per five events.
+ * Five fresh failures after the quiet time raise the next alert.
+ */
+static void test_corr_event_count_one_alert_per_burst(void **state)
 {
     (void)state;
     struct alert_log log;
     struct corr_engine *engine = engine_with(rules_with(count_5_in_10m), &log);
     assert_non_null(engine);
-    for (int i = 0; i < 9; i++) {
+    for (int i = 0; i < 10; i++) {
         feed(engine, failed(at(10, 0, i), "bob"));
     }
     assert_int_equal(alert_count(&log), 1);
-    feed(engine, failed(at(10, 0, 9), "bob"));
+    assert_int_equal(json_integer_value(json_object_get(json_array_get(log.alerts, 0), "count")),
+                     5);
+    for (int i = 0; i < 4; i++) {
+        feed(engine, failed(at(10, 10, 10 + i), "bob"));
+    }
+    assert_int_equal(alert_count(&log), 1);
+    feed(engine, failed(at(10, 10, 20), "bob"));
     assert_int_equal(alert_count(&log), 2);
+    engine_done(engine, &log);
+}
+
+/*
+ * The Windows copy pattern: a value_count of three AccessMask values feeds a
+ * temporal correlation with a WriteData detection. The 0x2 event matches
+ * both, and the alert must list the three events once each, with all three
+ * masks, and fire once although a later read adds more masks.
+ */
+static const char copy_rules[] =
+    "title: share access\nname: share_access\n"
+    "logsource:\n    product: windows\n    service: security\n"
+    "detection:\n    sel:\n        EventID: 5145\n    condition: sel\n---\n"
+    "title: share write\nname: share_write\n"
+    "logsource:\n    product: windows\n    service: security\n"
+    "detection:\n    sel:\n        EventID: 5145\n        AccessList|contains: WriteData\n"
+    "    condition: sel\n---\n"
+    "title: three masks\nname: three_masks\n"
+    "correlation:\n    type: value_count\n    rules:\n        - share_access\n"
+    "    group-by:\n        - IpAddress\n    timespan: 1s\n"
+    "    condition:\n        field: AccessMask\n        gte: 3\n---\n"
+    "title: copy\nid: copy-1\n"
+    "correlation:\n    type: temporal\n    rules:\n        - three_masks\n        - share_write\n"
+    "    group-by:\n        - IpAddress\n    timespan: 1s\n"
+    "fields:\n    - AccessMask\n";
+
+static struct event *share_access(int64_t t, uint64_t seq, const char *mask, const char *list)
+{
+    char mask_pair[64];
+    char list_pair[128];
+    snprintf(mask_pair, sizeof(mask_pair), "AccessMask=%s", mask);
+    snprintf(list_pair, sizeof(list_pair), "AccessList=%s", list);
+    struct event *ev = make_event(5145, t, "IpAddress=192.0.2.66", mask_pair, list_pair, NULL);
+    ev->origin = EVENT_ORIGIN_WIRE;
+    ev->record = seq == 2001 ? 24 : 28;
+    ev->seq = seq;
+    return ev;
+}
+
+static void test_corr_temporal_lists_child_events_once(void **state)
+{
+    (void)state;
+    struct alert_log log;
+    struct corr_engine *engine = engine_with(copy_rules, &log);
+    assert_non_null(engine);
+    int64_t t0 = at(16, 25, 6);
+    feed(engine, share_access(t0, 2001, "0x80", "%%4423"));
+    feed(engine, share_access(t0 + 2370, 2003, "0x12019f", "%%4416 %%4417"));
+    feed(engine, share_access(t0 + 2370, 2004, "0x2", "%%4417"));
+    feed(engine, share_access(t0 + 12000, 2005, "0x120089", "%%4416"));
+    feed(engine, share_access(t0 + 13000, 2006, "0x10080", "%%1537"));
+    assert_int_equal(alert_count(&log), 1);
+    json_t *alert = json_array_get(log.alerts, 0);
+    assert_int_equal(json_integer_value(json_object_get(alert, "count")), 3);
+    json_t *events = json_object_get(alert, "events");
+    assert_int_equal(json_array_size(events), 3);
+    assert_int_equal(json_integer_value(json_object_get(json_array_get(events, 0), "frame")), 24);
+    assert_int_equal(json_integer_value(json_object_get(json_array_get(events, 1), "frame")), 28);
+    assert_int_equal(json_integer_value(json_object_get(json_array_get(events, 2), "frame")), 28);
+    json_t *masks = json_object_get(json_object_get(alert, "values"), "AccessMask");
+    assert_int_equal(json_array_size(masks), 3);
+    assert_string_equal(alert_string(&log, 0, "first"), "2020-09-22T16:25:06.000000Z");
     engine_done(engine, &log);
 }
 
@@ -357,7 +430,8 @@ int main(void)
         cmocka_unit_test(test_corr_event_count_ignores_longer_span),
         cmocka_unit_test(test_corr_event_count_exact_timespan_counts),
         cmocka_unit_test(test_corr_event_count_groups_by_field),
-        cmocka_unit_test(test_corr_event_count_realerts_on_fresh_events),
+        cmocka_unit_test(test_corr_event_count_one_alert_per_burst),
+        cmocka_unit_test(test_corr_temporal_lists_child_events_once),
         cmocka_unit_test(test_corr_event_count_twin_counted_once),
         cmocka_unit_test(test_corr_value_count_distinct_values),
         cmocka_unit_test(test_corr_temporal_any_order),

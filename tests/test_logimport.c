@@ -69,6 +69,51 @@ static unsigned import_text(const char *text, enum input_kind kind, struct colle
     return errors;
 }
 
+/*
+ * Imports text as kind like import_text(), with stderr redirected into
+ * messages, and checks that every message line starts with "wireaudit: PATH: ".
+ */
+static unsigned import_text_messages(const char *text, enum input_kind kind, struct collected *c,
+                                     char *messages, size_t size)
+{
+    char log_path[] = "/tmp/wa-test-logimport-stderr-XXXXXX";
+    int log_fd = mkstemp(log_path);
+    assert_true(log_fd >= 0);
+    fflush(stderr);
+    int saved = dup(STDERR_FILENO);
+    assert_true(saved >= 0);
+    assert_true(dup2(log_fd, STDERR_FILENO) >= 0);
+
+    const char *path = write_temp(text, strlen(text));
+    char expected_prefix[96];
+    snprintf(expected_prefix, sizeof(expected_prefix), "wireaudit: %s: ", path);
+    char err[256] = "";
+    struct input *in = log_input_open(path, kind, err, sizeof(err));
+    assert_non_null(in);
+    in->sink.emit = collect;
+    in->sink.arg = c;
+    while (in->step(in)) {
+    }
+    unsigned errors = in->errors;
+    in->close(in);
+    unlink(path);
+
+    fflush(stderr);
+    assert_true(dup2(saved, STDERR_FILENO) >= 0);
+    close(saved);
+    ssize_t n = pread(log_fd, messages, size - 1, 0);
+    assert_true(n >= 0);
+    messages[n] = '\0';
+    close(log_fd);
+    unlink(log_path);
+    for (const char *line = messages; *line != '\0';) {
+        assert_memory_equal(line, expected_prefix, strlen(expected_prefix));
+        const char *end = strchr(line, '\n');
+        line = end != NULL ? end + 1 : line + strlen(line);
+    }
+    return errors;
+}
+
 static int setup(void **state)
 {
     (void)state;
@@ -319,6 +364,79 @@ static void test_logimport_json_line_number_as_record(void **state)
     collected_free(&c);
 }
 
+static void test_logimport_json_bom_lines_kept(void **state)
+{
+    (void)state;
+    struct collected c = {0};
+    char messages[4096];
+    /* A byte order mark before the first line, before a concatenated second file, and alone. */
+    const char *text = "\xef\xbb\xbf" FLAT_5145 "\xef\xbb\xbf" FLAT_5145 "\xef\xbb\xbf\n";
+    unsigned errors = import_text_messages(text, INPUT_JSONL, &c, messages, sizeof(messages));
+    assert_string_equal(messages, "");
+    assert_int_equal(errors, 0);
+    assert_int_equal(c.count, 2);
+    assert_int_equal(c.events[0]->record, 933025);
+    assert_string_equal(event_field(c.events[0], "ShareName"), "\\\\*\\C$");
+    assert_int_equal(ctr_value("log.skipped"), 0);
+    collected_free(&c);
+}
+
+static void test_logimport_json_truncated_line_column(void **state)
+{
+    (void)state;
+    struct collected c = {0};
+    char messages[4096];
+    /* The last line is cut after 27 characters, so the error is at column 28. */
+    const char *text = FLAT_5145 "{\"EventID\": 5145, \"x\": [1,2";
+    unsigned errors = import_text_messages(text, INPUT_JSONL, &c, messages, sizeof(messages));
+    assert_int_equal(errors, 1);
+    assert_int_equal(c.count, 1);
+    assert_non_null(strstr(messages, ": line 2, column 28: record skipped: invalid JSON: the line "
+                                     "ends before the value is complete"));
+    assert_null(strstr(messages, "column 0"));
+    assert_null(strstr(messages, "end of file"));
+    collected_free(&c);
+}
+
+static void test_logimport_json_truncated_string_column(void **state)
+{
+    (void)state;
+    struct collected c = {0};
+    char messages[4096];
+    /* Cut inside a \u escape, with the newline still there: 18 characters, so column 19. */
+    const char *text = "{\"EventID\": \"x\\u00\n" FLAT_5145;
+    unsigned errors = import_text_messages(text, INPUT_JSONL, &c, messages, sizeof(messages));
+    assert_int_equal(errors, 1);
+    assert_int_equal(c.count, 1);
+    assert_non_null(strstr(messages, ": line 1, column 19: record skipped: invalid JSON: the line "
+                                     "ends before the value is complete"));
+    collected_free(&c);
+}
+
+static void test_logimport_xml_charref_message(void **state)
+{
+    (void)state;
+    struct collected c = {0};
+    char messages[4096];
+    const char *text = EVENT_5145("1")
+        "<Event><System><EventID>4624</EventID>\n"
+        "<TimeCreated SystemTime='2020-01-01T00:00:00Z'/></System><EventData>\n"
+        "<Data Name='x'>bad&#1;value</Data></EventData></Event>\n"
+        "<Event><System><EventID>4624</EventID>\n"
+        "<TimeCreated SystemTime='2020-01-01T00:00:00Z'/></System><EventData>\n"
+        "<Data Name='x'>bad\x02value</Data></EventData></Event>\n" EVENT_5145("3");
+    unsigned errors = import_text_messages(text, INPUT_XML, &c, messages, sizeof(messages));
+    assert_int_equal(errors, 1);
+    assert_int_equal(c.count, 2);
+    assert_int_equal(ctr_value("log.skipped"), 2);
+    /* The first event spans lines 1-3, so the reference is on line 6 and the raw U+0002 on line 9. */
+    assert_non_null(strstr(messages, ": line 6: event skipped: invalid character reference &#1;"));
+    assert_non_null(strstr(messages, ": line 9: event skipped: invalid character U+0002"));
+    assert_null(strstr(messages, "xmlParseCharRef"));
+    assert_null(strstr(messages, "xmlChar"));
+    collected_free(&c);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -333,6 +451,10 @@ int main(void)
         cmocka_unit_test_setup(test_logimport_json_splunk_layout, setup),
         cmocka_unit_test_setup(test_logimport_json_bad_lines_skipped, setup),
         cmocka_unit_test_setup(test_logimport_json_line_number_as_record, setup),
+        cmocka_unit_test_setup(test_logimport_json_bom_lines_kept, setup),
+        cmocka_unit_test_setup(test_logimport_json_truncated_line_column, setup),
+        cmocka_unit_test_setup(test_logimport_json_truncated_string_column, setup),
+        cmocka_unit_test_setup(test_logimport_xml_charref_message, setup),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

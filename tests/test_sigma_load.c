@@ -128,8 +128,9 @@ static void test_sigma_load_correlation_cycle_rejected(void **state)
                         "title: two\nname: two\ncorrelation:\n    type: temporal\n"
                         "    rules:\n        - one\n    timespan: 5m\n";
     unsigned rules = 0;
-    assert_int_equal(load_errors(yaml, err, sizeof(err), &rules), 2);
-    assert_non_null(strstr(err, "cycle"));
+    assert_int_equal(load_errors(yaml, err, sizeof(err), &rules), 1);
+    assert_non_null(strstr(err, "cycle (one -> two -> one)"));
+    assert_null(strstr(err, "unknown rule"));
     assert_int_equal(rules, 0);
 }
 
@@ -199,6 +200,94 @@ static void test_sigma_load_empty_folder_loads_nothing(void **state)
     rmdir(dir);
 }
 
+/* A file that cannot be opened has no line or column to point at. */
+static void test_sigma_load_missing_file_message(void **state)
+{
+    (void)state;
+    struct corr_engine *engine = corr_engine_new(NULL, NULL);
+    assert_non_null(engine);
+    FILE *errf = tmpfile();
+    assert_non_null(errf);
+    assert_int_equal(corr_engine_load(engine, "/nonexistent", errf), 1);
+    char err[512];
+    rewind(errf);
+    size_t n = fread(err, 1, sizeof(err) - 1, errf);
+    err[n] = '\0';
+    fclose(errf);
+    corr_engine_free(engine);
+    assert_string_equal(err, "wireaudit: /nonexistent: cannot open rule file: No such file or "
+                             "directory\n");
+}
+
+static void test_sigma_load_empty_condition_message(void **state)
+{
+    (void)state;
+    char yaml[512];
+    char err[1024];
+    snprintf(yaml, sizeof(yaml),
+             "%sdetection:\n    sel:\n        EventID: 5145\n    condition: ''\n", header);
+    assert_int_equal(load_errors(yaml, err, sizeof(err), NULL), 1);
+    assert_error_at(err, 8, 16, "invalid condition: condition is empty");
+    snprintf(yaml, sizeof(yaml),
+             "%sdetection:\n    sel:\n        EventID: 5145\n    condition: 'sel and'\n",
+             header);
+    assert_int_equal(load_errors(yaml, err, sizeof(err), NULL), 1);
+    assert_error_at(err, 8, 16, "'sel and' ends where a selection name is expected");
+}
+
+/* A rule that references a cycle member is rejected, but not as unknown. */
+static void test_sigma_load_reference_to_cycle_named(void **state)
+{
+    (void)state;
+    char err[2048];
+    const char yaml[] = "title: one\nname: corr_a\ncorrelation:\n    type: temporal\n"
+                        "    rules:\n        - corr_b\n    timespan: 5m\n---\n"
+                        "title: two\nname: corr_b\ncorrelation:\n    type: temporal\n"
+                        "    rules:\n        - corr_a\n    timespan: 5m\n---\n"
+                        "title: three\nname: corr_c\ncorrelation:\n    type: temporal\n"
+                        "    rules:\n        - corr_a\n    timespan: 5m\n";
+    assert_int_equal(load_errors(yaml, err, sizeof(err), NULL), 2);
+    assert_non_null(strstr(err, "cycle (corr_a -> corr_b -> corr_a)"));
+    assert_null(strstr(err, "unknown rule"));
+    assert_error_at(err, 22, 11, "rule 'corr_a' in 'correlation.rules' was rejected");
+}
+
+/* A misspelled field loads with a warning, which is not an error. */
+static void test_sigma_load_unknown_field_warns(void **state)
+{
+    (void)state;
+    char yaml[512];
+    char err[1024];
+    unsigned rules = 0;
+    snprintf(yaml, sizeof(yaml),
+             "%sdetection:\n    sel:\n        EventID: 5145\n        ShareNmae|endswith: C$\n"
+             "        Share_Name: x\n        ShareName: y\n    condition: sel\n",
+             header);
+    assert_int_equal(load_errors(yaml, err, sizeof(err), &rules), 0);
+    assert_int_equal(rules, 1);
+    assert_error_at(err, 8, 9, "warning: unknown field 'ShareNmae'");
+    assert_null(strstr(err, "'Share_Name'"));
+    assert_null(strstr(err, "'ShareName'"));
+}
+
+/* Zeek columns are known only under their own log source. */
+static void test_sigma_load_zeek_field_per_logsource(void **state)
+{
+    (void)state;
+    char err[1024];
+    unsigned rules = 0;
+    const char zeek[] = "title: z\nlogsource:\n    product: zeek\n    service: dce_rpc\n"
+                        "detection:\n    sel:\n        endpoint: svcctl\n        rtt|gt: 1\n"
+                        "    condition: sel\n";
+    assert_int_equal(load_errors(zeek, err, sizeof(err), &rules), 0);
+    assert_null(strstr(err, "warning"));
+    char yaml[512];
+    snprintf(yaml, sizeof(yaml), "%sdetection:\n    sel:\n        rtt|gt: 1\n    condition: sel\n",
+             header);
+    assert_int_equal(load_errors(yaml, err, sizeof(err), &rules), 0);
+    assert_non_null(strstr(err, "warning: unknown field 'rtt'"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -215,6 +304,11 @@ int main(void)
         cmocka_unit_test(test_sigma_load_unsupported_logsource_rejected),
         cmocka_unit_test(test_sigma_load_duplicate_id_rejected),
         cmocka_unit_test(test_sigma_load_bad_timespan_rejected),
+        cmocka_unit_test(test_sigma_load_missing_file_message),
+        cmocka_unit_test(test_sigma_load_empty_condition_message),
+        cmocka_unit_test(test_sigma_load_reference_to_cycle_named),
+        cmocka_unit_test(test_sigma_load_unknown_field_warns),
+        cmocka_unit_test(test_sigma_load_zeek_field_per_logsource),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
