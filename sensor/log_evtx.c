@@ -673,9 +673,10 @@ static void evtx_close(struct input *in)
 }
 
 /*
- * Checks the parts of the file header that libevtx 20181227 rejects: it needs
- * the whole 4096-byte header and the "ElfFile" signature, and tolerates damage
- * anywhere else in it. Returns false with a message naming path and the offset in err.
+ * Checks the file header for the two faults that make libevtx 20181227 reject
+ * a file: a header shorter than 4096 bytes and a missing "ElfFile" signature.
+ * libevtx accepts damage anywhere else in the header (each of bytes 8-127 was
+ * flipped to check). Returns false with a message naming path and the offset in err.
  */
 static bool check_file_header(const uint8_t *data, size_t size, const char *path, char *err,
                               size_t err_size)

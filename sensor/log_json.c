@@ -387,11 +387,11 @@ static unsigned long utf8_column(const char *text, size_t len)
 }
 
 /*
- * Warns about a line that jansson rejects. An error at the end of the line
- * (a missing bracket, a cut string, escape or literal) means the line is
- * truncated, as the last line of a log still being written often is, so it
- * gets its own message with the column past the last character. jansson's
- * own text calls the end of the line "end of file" and is kept only as the cause.
+ * Warns about a line that jansson rejects. An error at the end of the line (a
+ * missing bracket, a cut string, escape or literal) means the line is
+ * truncated. The last line of a log still being written often is, so the
+ * message says so and gives the column past the last character. jansson's own
+ * text calls the end of the line "end of file" and is kept only as the cause.
  */
 static void jsonl_warn_invalid(struct jsonl_source *js, const char *text, size_t len,
                                const json_error_t *error)
