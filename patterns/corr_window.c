@@ -34,7 +34,7 @@
 struct corr_entry {
     int64_t time_us;
     uint32_t step;
-    char *value; /* value_count: lower-cased counted value */
+    char *value;             /* value_count: lower-cased counted value */
     struct event_ref ref;    /* the match's latest event */
     struct event_ref *older; /* a fired child's other events, oldest first */
     uint32_t older_count;
@@ -357,8 +357,7 @@ static void fire_range(struct corr_engine *engine, int ci, struct corr_group *g,
     }
     int64_t last_us = g->entries[to].time_us;
     json_t *values = build_values(engine, g);
-    corr_engine_fire(engine, ci, g->values, first_us, last_us, count, refs,
-                     ref_count, values, ctx);
+    corr_engine_fire(engine, ci, g->values, first_us, last_us, count, refs, ref_count, values, ctx);
     json_decref(values);
     free(refs);
     group_clear(g);
@@ -533,9 +532,8 @@ static void add_values(struct corr_engine *engine, const struct corr_rule *rule,
     const struct field_table *fields = corr_engine_fields(engine);
     for (uint32_t f = 0; f < rule->meta.value_field_count; f++) {
         int field = rule->meta.value_fields[f];
-        json_t *child = m->child_values != NULL
-                            ? json_object_get(m->child_values, fields->names[field])
-                            : NULL;
+        json_t *child =
+            m->child_values != NULL ? json_object_get(m->child_values, fields->names[field]) : NULL;
         if (json_is_array(child)) {
             size_t i = 0;
             json_t *item = NULL;

@@ -314,7 +314,7 @@ struct corr_match {
     const struct corr_rule *child;   /* set when a correlation fired */
     char *const *child_group_values; /* values of child->group_names */
     int64_t time_us;
-    const struct event_ref *refs;    /* a fired child's events, else the one event */
+    const struct event_ref *refs; /* a fired child's events, else the one event */
     uint32_t ref_count;
     const json_t *child_values; /* a fired child's "values" object, else NULL */
 };

@@ -486,7 +486,7 @@ static const char *corr_label(const struct corr_rule *c)
 /*
  * Finds a path of correlation references from start back to target and
  * stores its correlation indexes in path (start first). Returns the path
- * length, or 0 when there is none within CORR_STEPS_MAX steps.
+ * length, or 0 when there is none within CORR_STEPS_MAX levels of references.
  */
 static uint32_t find_cycle(const struct sigma_ruleset *set, uint32_t start, uint32_t target,
                            uint32_t *path, uint32_t depth)
@@ -733,6 +733,39 @@ static bool inherit_value_fields(struct sigma_ruleset *set)
     return true;
 }
 
+/*
+ * Adds each correlation's value fields to the silent correlations it
+ * references, so a referenced correlation collects every value its parent's
+ * alert lists (all three AccessMask values and file names of a copy, not only
+ * those of the last event). Repeats until nothing changes, so the fields
+ * reach every level of a chain. Returns false when out of memory.
+ */
+static bool push_value_fields(struct sigma_ruleset *set)
+{
+    bool changed = true;
+    for (uint32_t pass = 0; changed && pass <= set->corr_count; pass++) {
+        changed = false;
+        for (uint32_t i = 0; i < set->corr_count; i++) {
+            const struct corr_rule *c = &set->corrs[i];
+            for (uint32_t s = 0; s < c->step_count; s++) {
+                const struct rule_ref *r = &c->steps[s];
+                if (!r->is_correlation || !set->corrs[r->index].silent) {
+                    continue;
+                }
+                struct rule_meta *child = &set->corrs[r->index].meta;
+                uint32_t before = child->value_field_count;
+                for (uint32_t k = 0; k < c->meta.value_field_count; k++) {
+                    if (!sigma_meta_add_value_field(child, c->meta.value_fields[k])) {
+                        return false;
+                    }
+                }
+                changed = changed || child->value_field_count != before;
+            }
+        }
+    }
+    return true;
+}
+
 void sigma_resolve_correlations(struct load_ctx *ctx)
 {
     struct sigma_ruleset *set = ctx->set;
@@ -747,7 +780,7 @@ void sigma_resolve_correlations(struct load_ctx *ctx)
         }
     }
     set->corr_count = valid;
-    if (!link_all(set) || !inherit_value_fields(set)) {
+    if (!link_all(set) || !inherit_value_fields(set) || !push_value_fields(set)) {
         sigma_load_error(ctx, NULL, "out of memory while linking correlation rules");
     }
 }

@@ -123,11 +123,16 @@ expect "DCSync capture" "Directory Replication Requested (DCSync)" "$C/pcap/cove
 expect "DCSync host log" "Directory Replication Rights Used by a User Account" "$C/json/covenant_dcsync_dcerpc_drsuapi_DsGetNCChanges_2020-08-05020926.json"
 
 # One behavior, one alert. smbexec-impacket.pcap runs two commands, each a
-# CreateService call that yields a 7045 and a 4697; each copy capture copies
-# one file, whose three AccessMask values the alert must list.
+# CreateService call that yields a 7045 and a 4697. One DCSync logs three
+# 4662 events, and one hive dump makes two BaseRegSaveKey calls. Each copy
+# capture copies one file, whose three AccessMask values the alert must list.
 if [ -f pcaps/smbexec-impacket.pcap ]; then
     expect_count "smbexec-impacket.pcap" 2 "smbexec-Style Service Executing a Command" pcaps/smbexec-impacket.pcap
     expect_count "smbexec-impacket.pcap" 1 "Service Created, Started and Deleted within Seconds" pcaps/smbexec-impacket.pcap
+fi
+expect_count "DCSync host log" 1 "Directory Replication Rights Used by a User Account" "$C/json/covenant_dcsync_dcerpc_drsuapi_DsGetNCChanges_2020-08-05020926.json"
+if [ -f pcaps/hive-save-impacket.pcap ]; then
+    expect_count "hive-save-impacket.pcap" 1 "Registry Hive Saved through Remote Registry" pcaps/hive-save-impacket.pcap
 fi
 expect_count "smbexec service log" 1 "smbexec-Style Service Executing a Command" "$C/evtx/e2m_ID7045-4697-SMBexec_service_registration.evtx"
 for f in pcaps/copy-to-*.pcap; do

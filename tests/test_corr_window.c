@@ -167,7 +167,7 @@ static const char copy_rules[] =
     "title: copy\nid: copy-1\n"
     "correlation:\n    type: temporal\n    rules:\n        - three_masks\n        - share_write\n"
     "    group-by:\n        - IpAddress\n    timespan: 1s\n"
-    "fields:\n    - AccessMask\n";
+    "fields:\n    - AccessMask\n    - RelativeTargetName\n";
 
 static struct event *share_access(int64_t t, uint64_t seq, const char *mask, const char *list)
 {
@@ -175,7 +175,10 @@ static struct event *share_access(int64_t t, uint64_t seq, const char *mask, con
     char list_pair[128];
     snprintf(mask_pair, sizeof(mask_pair), "AccessMask=%s", mask);
     snprintf(list_pair, sizeof(list_pair), "AccessList=%s", list);
-    struct event *ev = make_event(5145, t, "IpAddress=192.0.2.66", mask_pair, list_pair, NULL);
+    const char *target =
+        seq == 2001 ? "RelativeTargetName=Temp" : "RelativeTargetName=Temp\\svchost.exe";
+    struct event *ev =
+        make_event(5145, t, "IpAddress=192.0.2.66", mask_pair, list_pair, target, NULL);
     ev->origin = EVENT_ORIGIN_WIRE;
     ev->record = seq == 2001 ? 24 : 28;
     ev->seq = seq;
@@ -204,6 +207,8 @@ static void test_corr_temporal_lists_child_events_once(void **state)
     assert_int_equal(json_integer_value(json_object_get(json_array_get(events, 2), "frame")), 28);
     json_t *masks = json_object_get(json_object_get(alert, "values"), "AccessMask");
     assert_int_equal(json_array_size(masks), 3);
+    json_t *targets = json_object_get(json_object_get(alert, "values"), "RelativeTargetName");
+    assert_int_equal(json_array_size(targets), 2);
     assert_string_equal(alert_string(&log, 0, "first"), "2020-09-22T16:25:06.000000Z");
     engine_done(engine, &log);
 }

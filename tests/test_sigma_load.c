@@ -229,8 +229,7 @@ static void test_sigma_load_empty_condition_message(void **state)
     assert_int_equal(load_errors(yaml, err, sizeof(err), NULL), 1);
     assert_error_at(err, 8, 16, "invalid condition: condition is empty");
     snprintf(yaml, sizeof(yaml),
-             "%sdetection:\n    sel:\n        EventID: 5145\n    condition: 'sel and'\n",
-             header);
+             "%sdetection:\n    sel:\n        EventID: 5145\n    condition: 'sel and'\n", header);
     assert_int_equal(load_errors(yaml, err, sizeof(err), NULL), 1);
     assert_error_at(err, 8, 16, "'sel and' ends where a selection name is expected");
 }
