@@ -27,7 +27,8 @@
 /* Live read timeout in milliseconds: how long step() may wait for packets. */
 #define CAP_LIVE_TIMEOUT_MS 100
 
-/* Unsupported link types warned about once per input; later ones are counted only. */
+/* Unsupported link types warned about once per input. Further ones are counted without a warning.
+ */
 #define CAP_UNSUPPORTED_LINKTYPES_MAX 8
 
 /* Packets a file's checksum sample may read, so a file of non-TCP packets is not read twice. */
@@ -323,6 +324,8 @@ static struct cap_input *cap_input_new(const char *path, enum input_kind kind)
  * Samples the checksums of the file's first TCP packets with a second reader,
  * so the automatic mode decides before any packet is processed and a capture
  * with offload loses none of its first packets.
+ * NOTE: the decision covers the whole file. In a file merged from captures of
+ * several hosts, packets of an offloading host after a verified start are dropped.
  */
 static void cap_checksum_prescan(struct cap_input *ci, enum input_kind kind)
 {

@@ -100,11 +100,15 @@ static enum wa_status decode_ipv4(struct cursor *c, struct tcp_segment *seg)
 }
 
 /* Walks IPv6 extension headers; returns the upper-layer protocol or -1 when not TCP-reachable. */
-static int ipv6_skip_extensions(struct cursor *c, uint8_t next, size_t *wire_left)
+static int ipv6_skip_extensions(struct cursor *c, uint8_t next, size_t *wire_left,
+                                struct tcp_segment *seg)
 {
     for (int i = 0; i < IPV6_EXTENSIONS_MAX; i++) {
         size_t start = cur_offset(c);
         size_t ext_len;
+        if (next == IPV6_ROUTING) {
+            seg->ipv6_routing_header = true;
+        }
         if (next == IPV6_HOP_BY_HOP || next == IPV6_ROUTING || next == IPV6_DEST_OPTS) {
             uint8_t following = cur_u8(c);
             ext_len = ((size_t)cur_u8(c) + 1) * 8;
@@ -160,7 +164,7 @@ static enum wa_status decode_ipv6(struct cursor *c, struct tcp_segment *seg)
     seg->ip_len_from_capture = payload_len == 0;
     struct cursor ip_payload;
     cur_init(&ip_payload, c->base + cur_offset(c), seg->ip_len - 40);
-    int protocol = ipv6_skip_extensions(&ip_payload, next, &wire_left);
+    int protocol = ipv6_skip_extensions(&ip_payload, next, &wire_left, seg);
     if (protocol != IPPROTO_NUM_TCP) {
         return ip_payload.status == CUR_TRUNCATED ? WA_NEED_MORE : WA_UNSUPPORTED;
     }

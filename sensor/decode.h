@@ -46,6 +46,7 @@ struct tcp_segment {
     size_t ip_len;            /* IP bytes present in the capture */
     size_t ip_header_len;     /* IPv4 header bytes including options; 40 for IPv6 */
     bool ip_len_from_capture; /* total or payload length was 0, so lengths come from caplen */
+    bool ipv6_routing_header; /* so the pseudo-header destination is not decoded */
     const uint8_t *tcp;       /* start of the TCP header */
     size_t tcp_wire_len;      /* TCP header plus payload bytes on the wire */
     const uint8_t *payload;

@@ -5,7 +5,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-/* Whether IPv4 header and TCP checksums are verified; bad packets are left out of reassembly. */
+/* Whether IPv4 header and TCP checksums are verified. Bad packets are left out of reassembly. */
 enum wa_checksum_mode {
     WA_CHECKSUM_AUTO, /* verify unless an input's first packets look like checksum offload */
     WA_CHECKSUM_YES,  /* always verify */

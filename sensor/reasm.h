@@ -48,7 +48,7 @@ struct reasm_dir {
     uint32_t next_seq;          /* sequence number of the next byte to deliver */
     struct reasm_segment *held; /* out-of-order segments, sorted by sequence number */
     size_t held_bytes;
-    uint32_t tail_len;              /* bytes of tail that are valid; they end at next_seq */
+    uint32_t tail_len;              /* valid bytes in tail, ending at next_seq */
     uint8_t tail[REASM_TAIL_BYTES]; /* the last delivered bytes */
 };
 

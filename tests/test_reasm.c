@@ -183,6 +183,59 @@ static void test_reasm_midstream_start_delivers_from_first_segment(void **state)
     assert_string_equal(fx->log.text, "xyz");
 }
 
+static void test_reasm_mismatch_against_delivered_counted(void **state)
+{
+    struct fixture *fx = *state;
+    add(fx, 100, "abcd", 1);
+    add(fx, 100, "abcd", 2); /* identical retransmission */
+    add(fx, 102, "cdef", 3); /* identical overlap */
+    assert_int_equal(ctr_value("reasm.overlap_mismatch"), 0);
+    add(fx, 100, "abXd", 4); /* retransmission with other bytes: the first copy still wins */
+    assert_int_equal(ctr_value("reasm.overlap_mismatch"), 1);
+    add(fx, 104, "EFgh", 5); /* overlap with other bytes */
+    assert_int_equal(ctr_value("reasm.overlap_mismatch"), 2);
+    assert_string_equal(fx->log.text, "abcdefgh");
+}
+
+static void test_reasm_mismatch_against_held_counted(void **state)
+{
+    struct fixture *fx = *state;
+    add(fx, 100, "ab", 1);
+    add(fx, 104, "ef", 2);
+    add(fx, 104, "ef", 3); /* identical copy of a held segment */
+    assert_int_equal(ctr_value("reasm.overlap_mismatch"), 0);
+    add(fx, 104, "EF", 4); /* other bytes for held ones */
+    assert_int_equal(ctr_value("reasm.overlap_mismatch"), 1);
+    add(fx, 102, "cdef", 5); /* fills the hole, and its "ef" equals the held copy */
+    assert_int_equal(ctr_value("reasm.overlap_mismatch"), 1);
+    assert_string_equal(fx->log.text, "abcdef");
+}
+
+static void test_reasm_mismatch_beyond_tail_not_counted(void **state)
+{
+    struct fixture *fx = *state;
+    char long_text[REASM_TAIL_BYTES + 9];
+    memset(long_text, 'a', sizeof(long_text) - 1);
+    long_text[sizeof(long_text) - 1] = '\0';
+    add(fx, 100, long_text, 1);
+    add(fx, 100, "Xa", 2); /* bytes older than the kept tail cannot be compared */
+    assert_int_equal(ctr_value("reasm.overlap_mismatch"), 0);
+    add(fx, 100 + (uint32_t)sizeof(long_text) - 2, "X", 3); /* inside the tail */
+    assert_int_equal(ctr_value("reasm.overlap_mismatch"), 1);
+}
+
+static void test_reasm_mismatch_after_gap_not_compared(void **state)
+{
+    struct fixture *fx = *state;
+    wa_opts.reasm_buffer_max = 2;
+    add(fx, 100, "ab", 1);
+    add(fx, 104, "ef", 2);
+    add(fx, 106, "gh", 3); /* no room: the hole before 104 is given up */
+    assert_string_equal(fx->log.text, "ab|efgh");
+    add(fx, 100, "XY", 4); /* before the gap: nothing delivered there is kept */
+    assert_int_equal(ctr_value("reasm.overlap_mismatch"), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -192,12 +245,18 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_reasm_overlap_keeps_first_copy, setup, teardown),
         cmocka_unit_test_setup_teardown(test_reasm_buffer_cap_reports_gap, setup, teardown),
         cmocka_unit_test_setup_teardown(test_reasm_ack_past_hole_reports_gap, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_reasm_flush_delivers_held_after_gap, setup,
-                                        teardown),
+        cmocka_unit_test_setup_teardown(test_reasm_flush_delivers_held_after_gap, setup, teardown),
         cmocka_unit_test_setup_teardown(test_reasm_snapped_segment_reports_gap, setup, teardown),
         cmocka_unit_test_setup_teardown(test_reasm_sequence_wraps_around, setup, teardown),
         cmocka_unit_test_setup_teardown(test_reasm_midstream_start_delivers_from_first_segment,
                                         setup, teardown),
+        cmocka_unit_test_setup_teardown(test_reasm_mismatch_against_delivered_counted, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_reasm_mismatch_against_held_counted, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_reasm_mismatch_beyond_tail_not_counted, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_reasm_mismatch_after_gap_not_compared, setup,
+                                        teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
