@@ -283,28 +283,16 @@ static void session_setup_response(struct smb_state *st, struct smb1_msg *m, str
         return;
     }
     smb_session_apply_request(sess, p);
+    const uint8_t *blob = NULL;
+    uint16_t blob_len = 0;
     if (b->words.len / 2 == 4) {
         cur_seek(&b->words, 6);
-        uint16_t blob_len = cur_le16(&b->words);
+        blob_len = cur_le16(&b->words);
         struct cursor bytes = b->bytes;
-        const uint8_t *blob = cur_view(&bytes, blob_len);
-        struct ntlm_info info;
-        if (blob != NULL && ntlm_parse_blob(blob, blob_len, &info) == WA_OK) {
-            if (info.mech == NTLM_MECH_NTLMSSP && info.message_type == 2) {
-                sess->challenge = info;
-            } else if (info.mech == NTLM_MECH_KERBEROS) {
-                sess->kerberos = true;
-            }
-        }
+        blob = cur_view(&bytes, blob_len);
     }
-    if (m->hdr.status == NT_STATUS_MORE_PROCESSING_REQUIRED) {
-        return;
-    }
-    sess->setup_time_us = p->time_us;
-    sess->setup_frame = p->frame;
-    sess->setup_message_id = m->hdr.mid;
-    smb_event_logon(st, sess, m->hdr.status, m->pm);
-    if (m->hdr.status != NT_STATUS_SUCCESS) {
+    if (smb_session_setup_response(st, sess, p, blob, blob_len, m->hdr.status, m->hdr.mid,
+                                   m->pm)) {
         smb_session_drop(st, m->hdr.uid);
     }
 }

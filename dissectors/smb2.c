@@ -185,23 +185,10 @@ static void session_setup_response(struct smb_state *st, struct smb2_element *el
     uint16_t blob_off = cur_le16(c);
     uint16_t blob_len = cur_le16(c);
     struct cursor blob;
-    struct ntlm_info info;
-    if (cur_ok(c) && blob_len > 0 && cur_at(c, &blob, blob_off, blob_len) &&
-        ntlm_parse_blob(blob.base, blob.len, &info) == WA_OK) {
-        if (info.mech == NTLM_MECH_NTLMSSP && info.message_type == 2) {
-            sess->challenge = info;
-        } else if (info.mech == NTLM_MECH_KERBEROS) {
-            sess->kerberos = true;
-        }
-    }
-    if (el->hdr.status == NT_STATUS_MORE_PROCESSING_REQUIRED) {
-        return;
-    }
-    sess->setup_time_us = p->time_us;
-    sess->setup_frame = p->frame;
-    sess->setup_message_id = p->wire_message_id;
-    smb_event_logon(st, sess, el->hdr.status, el->pm);
-    if (el->hdr.status != NT_STATUS_SUCCESS) {
+    bool has_blob = cur_ok(c) && blob_len > 0 && cur_at(c, &blob, blob_off, blob_len);
+    if (smb_session_setup_response(st, sess, p, has_blob ? blob.base : NULL,
+                                   has_blob ? blob.len : 0, el->hdr.status, p->wire_message_id,
+                                   el->pm)) {
         smb_session_drop(st, el->hdr.session_id);
     }
 }

@@ -554,6 +554,28 @@ void smb_event_create(struct smb_state *st, const struct smb_pending *req,
     }
 }
 
+bool smb_session_setup_response(struct smb_state *st, struct smb_session *sess,
+                                const struct smb_pending *p, const uint8_t *blob, size_t blob_len,
+                                uint32_t status, uint64_t message_id, const struct pkt_meta *pm)
+{
+    struct ntlm_info info;
+    if (blob != NULL && blob_len > 0 && ntlm_parse_blob(blob, blob_len, &info) == WA_OK) {
+        if (info.mech == NTLM_MECH_NTLMSSP && info.message_type == 2) {
+            sess->challenge = info;
+        } else if (info.mech == NTLM_MECH_KERBEROS) {
+            sess->kerberos = true;
+        }
+    }
+    if (status == NT_STATUS_MORE_PROCESSING_REQUIRED) {
+        return false;
+    }
+    sess->setup_time_us = p->time_us;
+    sess->setup_frame = p->frame;
+    sess->setup_message_id = message_id;
+    smb_event_logon(st, sess, status, pm);
+    return status != NT_STATUS_SUCCESS;
+}
+
 void smb_event_logon(struct smb_state *st, struct smb_session *sess, uint32_t status,
                      const struct pkt_meta *pm)
 {

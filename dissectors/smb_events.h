@@ -261,6 +261,17 @@ void smb_event_tree_connect(struct smb_state *st, const struct smb_pending *req,
 void smb_event_create(struct smb_state *st, const struct smb_pending *req,
                       const struct smb_result *res);
 
+/*
+ * Applies one SESSION_SETUP response, SMB1 or SMB2, to sess: an NTLM CHALLENGE
+ * or a Kerberos reply in its security blob (blob may be NULL), and, once the
+ * exchange ends with any status but STATUS_MORE_PROCESSING_REQUIRED, the
+ * logon event. Returns true when the exchange ended in failure, so the caller
+ * drops the session.
+ */
+bool smb_session_setup_response(struct smb_state *st, struct smb_session *sess,
+                                const struct smb_pending *p, const uint8_t *blob, size_t blob_len,
+                                uint32_t status, uint64_t message_id, const struct pkt_meta *pm);
+
 /* Rebuilds 4624 (status 0) or 4625 (any failure) from the final SESSION_SETUP response. */
 void smb_event_logon(struct smb_state *st, struct smb_session *sess, uint32_t status,
                      const struct pkt_meta *pm);
