@@ -15,6 +15,8 @@ Modes:
   midstream  drops the first third of the packets (capture started late)
   port       moves TCP port 445 to 8445 on both sides, so SMB must be found by
              classification instead of by its port
+  offload    breaks the TCP checksum of every TCP packet, as a capture taken
+             on a host with transmit checksum offload shows them
   decoy      sets every IPv4 header and TCP checksum right, then sends a copy
              of the first SMB2 TREE_CONNECT request for a path ending in ADMIN$
              before it, naming PUBLC$ instead and with a wrong TCP checksum (a
@@ -158,6 +160,9 @@ def mangle(mode, records):
         return [rec[:3] + [move_port(rec[3])] for rec in records]
     if mode == "decoy":
         return add_decoy(records)
+    if mode == "offload":
+        return [rec[:3] + [break_tcp_checksum(rec[3]) if tcp_parts(rec[3]) else rec[3]]
+                for rec in records]
     i = 0
     pending_swap = True
     while i < len(records):

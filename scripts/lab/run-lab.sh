@@ -176,10 +176,11 @@ create_namespaces() {
     ip -n "$NS_ATTACKER" addr add "$ATTACKER_ADDR/24" dev "$VETH_ATTACKER"
     ip -n "$NS_SERVER" link set "$VETH_SERVER" up
     ip -n "$NS_ATTACKER" link set "$VETH_ATTACKER" up
-    # Offloads off so tcpdump records segments as sent, not merged by GRO.
+    # Offloads off so tcpdump records segments as sent, not merged by GRO, and
+    # with TCP checksums computed: with tx offload on, veth leaves them unfilled.
     if command -v ethtool >/dev/null 2>&1; then
-        in_server ethtool -K "$VETH_SERVER" gro off gso off tso off >/dev/null 2>&1 || true
-        in_attacker ethtool -K "$VETH_ATTACKER" gro off gso off tso off >/dev/null 2>&1 || true
+        in_server ethtool -K "$VETH_SERVER" tx off rx off gro off gso off tso off >/dev/null 2>&1 || true
+        in_attacker ethtool -K "$VETH_ATTACKER" tx off rx off gro off gso off tso off >/dev/null 2>&1 || true
     fi
 }
 
