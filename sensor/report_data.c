@@ -1,6 +1,7 @@
 /* Collection for the HTML report: totals, timeline bins, hosts, sources and embedded events. */
 #include "report_internal.h"
 
+#include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -294,15 +295,45 @@ static uint32_t host_append(struct report *rep, const char *name)
  * adding it if new. Past REPORT_HOSTS_MAX - 1 names, or when out of memory,
  * returns the shared "other hosts" index.
  */
+/*
+ * Writes the lane key of a Computer name into key: the lower-case host part
+ * before the first dot, so that "WORKSTATION6" (a wire event) and
+ * "workstation6.theshire.local" (a host log) share a lane. Addresses are kept
+ * whole. NOTE: hosts with one short name in two domains share a lane too.
+ */
+static void host_key(const char *name, char *key, size_t size)
+{
+    bool address = strchr(name, ':') != NULL || strspn(name, "0123456789.") == strlen(name);
+    size_t n = 0;
+    for (; name[n] != '\0' && n + 1 < size; n++) {
+        if (!address && name[n] == '.') {
+            break;
+        }
+        key[n] = address ? name[n] : (char)tolower((unsigned char)name[n]);
+    }
+    key[n] = '\0';
+}
+
 uint32_t report_host_index(struct report *rep, const char *name)
 {
     uint32_t index;
-    if (report_strmap_find(&rep->host_index, name, &index)) {
+    char key[256];
+    host_key(name, key, sizeof(key));
+    if (report_strmap_find(&rep->host_index, key, &index)) {
+        struct report_host *host = &rep->hosts[index];
+        /* Show the fully qualified form once one event carries it. */
+        if (strlen(name) > strlen(host->name) && index != rep->other_hosts_index) {
+            char *longer = strdup(name);
+            if (longer != NULL) {
+                free(host->name);
+                host->name = longer;
+            }
+        }
         return index;
     }
     if (rep->host_count < REPORT_HOSTS_MAX - 1) {
         index = host_append(rep, name);
-        if (index != UINT32_MAX && report_strmap_put(&rep->host_index, name, index)) {
+        if (index != UINT32_MAX && report_strmap_put(&rep->host_index, key, index)) {
             return index;
         }
     }

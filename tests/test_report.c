@@ -491,9 +491,28 @@ static void test_progress_quiet_when_not_terminal(void **state)
     fclose(file);
 }
 
+static void test_report_host_lanes_merge_fqdn(void **state)
+{
+    (void)state;
+    struct report *rep = report_new("/tmp/wa-test-lanes.html");
+    assert_non_null(rep);
+    uint32_t wire = report_host_index(rep, "WORKSTATION6");
+    uint32_t host = report_host_index(rep, "workstation6.theshire.local");
+    uint32_t other = report_host_index(rep, "WORKSTATION5");
+    uint32_t addr_a = report_host_index(rep, "172.18.39.6");
+    uint32_t addr_b = report_host_index(rep, "172.18.39.5");
+    assert_int_equal(wire, host);
+    assert_true(other != wire);
+    assert_true(addr_a != addr_b);
+    /* The lane shows the fully qualified name once an event carries it. */
+    assert_string_equal(rep->hosts[wire].name, "workstation6.theshire.local");
+    report_free(rep);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_report_host_lanes_merge_fqdn),
         cmocka_unit_test(test_html_text_escapes_markup),
         cmocka_unit_test(test_html_json_escapes_script_breakers),
         cmocka_unit_test(test_html_text_max_cuts_at_character),
