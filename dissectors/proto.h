@@ -8,7 +8,7 @@
 
 #include "../sensor/sink.h"
 
-/* Where a packet came from, for TimeCreated and for going back to it. */
+/* Origin of a packet: its time for TimeCreated and its frame number for going back to it. */
 struct pkt_meta {
     int64_t time_us;   /* capture timestamp, microseconds since 1970-01-01 UTC */
     uint64_t frame;    /* 1-based frame number in the input */
@@ -34,12 +34,12 @@ struct smb_conn;
 /* Returns new per-connection SMB state, or NULL when out of memory. */
 struct smb_conn *smb_conn_new(const struct conn_meta *meta);
 
-/* Emits what is still pending (requests never answered) and frees; accepts NULL. */
+/* Emits what is still pending (requests without a response) and frees; accepts NULL. */
 void smb_conn_free(struct smb_conn *conn);
 
 /*
  * Hands over one NetBIOS session message (type 0x00) from one direction.
- * msg holds the first len bytes of a message of total_len bytes: when a message
+ * msg contains the first len bytes of a message of total_len bytes: when a message
  * is larger than wa_opts.message_max the reassembler delivers only that prefix
  * and skips the rest by length, so bulk READ/WRITE data is never copied. The
  * dissector must cope with len < total_len (e.g. an SMB2 WRITE whose data is
@@ -75,7 +75,7 @@ size_t smb_conn_message_need(struct smb_conn *conn, bool from_client, const uint
  */
 struct dcerpc_stream;
 
-/* Who is calling, for the rebuilt events; strings are copied at creation. */
+/* Caller identity for the rebuilt events. Strings are copied at creation. */
 struct dcerpc_endpoint {
     const struct conn_meta *conn; /* must outlive the stream */
     const char *pipe;             /* pipe name as opened ("svcctl"), NULL over TCP */

@@ -120,16 +120,6 @@ static struct smb_pending *pending_open(struct smb_state *st, const struct smb1_
     return p;
 }
 
-static char *dup_text(const char *text)
-{
-    size_t n = strlen(text) + 1;
-    char *copy = malloc(n);
-    if (copy != NULL) {
-        memcpy(copy, text, n);
-    }
-    return copy;
-}
-
 /*
  * Reads a NUL-terminated string from bytes (advancing past it): UTF-16LE
  * aligned to an even offset from the header when unicode, else OEM text.
@@ -193,7 +183,7 @@ static void negotiate_request(struct smb_state *st, struct smb1_msg *m, struct s
     }
     struct smb_pending *p = pending_open(st, m, b->command);
     if (p != NULL) {
-        p->path = dup_text(list);
+        p->path = strdup(list);
     }
 }
 
@@ -314,7 +304,7 @@ static void tree_connect_request(struct smb_state *st, struct smb1_msg *m, struc
     struct smb_pending *p = pending_open(st, m, b->command);
     if (p != NULL) {
         p->kind = SMB_PENDING_TREE_CONNECT;
-        p->path = dup_text(path);
+        p->path = strdup(path);
     }
 }
 
@@ -370,7 +360,7 @@ static void nt_create_request(struct smb_state *st, struct smb1_msg *m, struct s
     p->share_access = share_access;
     p->create_disposition = disposition;
     p->create_options = options;
-    p->path = dup_text(name);
+    p->path = strdup(name);
 }
 
 static void create_result(struct smb_state *st, struct smb1_msg *m, struct smb_pending *p,
@@ -437,7 +427,7 @@ static void open_andx_request(struct smb_state *st, struct smb1_msg *m, struct s
     }
     p->kind = SMB_PENDING_CREATE;
     open_andx_map(access_mode, open_mode, &p->desired_access, &p->create_disposition);
-    p->path = dup_text(name);
+    p->path = strdup(name);
 }
 
 static void open_andx_response(struct smb_state *st, struct smb1_msg *m, struct smb1_block *b,

@@ -108,16 +108,6 @@ static bool read_utf16_at(struct smb2_element *el, uint32_t off, uint32_t len, c
     return true;
 }
 
-static char *dup_text(const char *text)
-{
-    size_t n = strlen(text) + 1;
-    char *copy = malloc(n);
-    if (copy != NULL) {
-        memcpy(copy, text, n);
-    }
-    return copy;
-}
-
 /* Adds a pending request named by this element's MessageId; NULL when at the cap. */
 static struct smb_pending *pending_open(struct smb_state *st, const struct smb2_element *el)
 {
@@ -216,7 +206,7 @@ static void tree_connect_request(struct smb_state *st, struct smb2_element *el)
         return;
     }
     p->kind = SMB_PENDING_TREE_CONNECT;
-    p->path = dup_text(path);
+    p->path = strdup(path);
 }
 
 static void tree_connect_response(struct smb_state *st, struct smb2_element *el,
@@ -259,7 +249,7 @@ static void create_request(struct smb_state *st, struct smb2_element *el)
     p->share_access = share_access;
     p->create_disposition = disposition;
     p->create_options = options;
-    p->path = dup_text(name);
+    p->path = strdup(name);
 }
 
 /*

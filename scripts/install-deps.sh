@@ -26,7 +26,7 @@ if [ "$(id -u)" -ne 0 ]; then
     fi
 fi
 export DEBIAN_FRONTEND=noninteractive
-# tshark asks whether non-root users may capture; answer no without a prompt.
+# Preseed wireshark-common's debconf question (may non-root users capture?) with no, so the install never prompts.
 echo "wireshark-common wireshark-common/install-setuid boolean false" | $SUDO debconf-set-selections
 if ! $SUDO apt-get update -q >/tmp/wireaudit-apt-update.log 2>&1; then
     echo "install-deps: apt-get update failed; see /tmp/wireaudit-apt-update.log" >&2

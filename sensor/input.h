@@ -34,7 +34,7 @@ struct input {
     uint64_t offset_bytes;     /* bytes consumed so far; readers keep it current */
     /* Reads the next unit. Returns false once the input is exhausted or failed for good. */
     bool (*step)(struct input *in);
-    /* Emits whatever the input still holds (open flows, pending requests) at the end. */
+    /* Emits whatever the input still keeps (open flows, pending requests) at the end. */
     void (*finish)(struct input *in);
     /* Frees the input; accepts the state left by a failed step(). */
     void (*close)(struct input *in);
@@ -60,9 +60,9 @@ struct input *input_open(const char *path, enum input_kind kind, char *err, size
 /*
  * Copies a non-seekable input (a pipe, a terminal, standard input as "-") to
  * a temporary file, because the readers detect the kind from the first bytes
- * and EVTX needs random access. On success spooled holds the temporary path,
- * or "" when path is a regular file that needs no copy; the caller unlinks
- * spooled once the input is open. Returns false with a message in err.
+ * and EVTX needs random access. On success spooled contains the temporary
+ * path, or "" when path is a regular file that needs no copy. The caller
+ * unlinks spooled once the input is open. Returns false with a message in err.
  * NOTE: the copy takes as much disk as the input; pcap on a pipe is read
  * whole before the first packet is dissected.
  */

@@ -406,9 +406,9 @@ static unsigned open_inputs(struct pipeline *pl, struct run *run, char **files, 
         if (spooled[0] != '\0') {
             /*
              * The reader keeps its own descriptor, so the spool file can go.
-             * Readers keep the path pointer they were given to name the input
-             * in events; overwriting the buffer in place makes them name the
-             * input as the user gave it ("-") rather than the spool file.
+             * Readers name the input in events through the path pointer they
+             * were given. Overwriting that buffer in place makes them show the
+             * name the user gave ("-") rather than the spool file.
              */
             unlink(spooled);
             snprintf(spooled, PATH_MAX, "%s", files[i]);

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "../dissectors/proto.h"
+#include "../dissectors/smb_events.h"
 #include "../sensor/counters.h"
 #include "../sensor/event.h"
 
@@ -320,5 +321,44 @@ static const uint8_t TEST_DCERPC_BIND_ACK_HEADER[16] = {
     0x00, 0x00,             /* auth_length 0 */
     0x01, 0x00, 0x00, 0x00  /* call_id 1 */
 };
+
+/* One SMB connection with a recording sink, for cmocka setup and teardown. */
+struct conn_fixture {
+    struct test_events events;
+    struct conn_meta meta;
+    struct smb_conn *conn;
+    uint64_t frame;
+};
+
+static inline int conn_fixture_setup(void **state)
+{
+    struct conn_fixture *f = calloc(1, sizeof(*f));
+    if (f == NULL) {
+        return -1;
+    }
+    test_meta_init(&f->meta, &f->events);
+    f->conn = smb_conn_new(&f->meta);
+    ctr_reset_all();
+    smb_shared_reset();
+    *state = f;
+    return f->conn == NULL ? -1 : 0;
+}
+
+static inline int conn_fixture_teardown(void **state)
+{
+    struct conn_fixture *f = *state;
+    smb_conn_free(f->conn);
+    test_events_clear(&f->events);
+    free(f);
+    return 0;
+}
+
+/* Hands b to the connection as one whole message, one frame after the last. */
+static inline void conn_fixture_feed(struct conn_fixture *f, bool from_client,
+                                     const struct test_buf *b)
+{
+    struct pkt_meta pm = {.time_us = 1600000000000000 + (int64_t)f->frame, .frame = ++f->frame};
+    smb_conn_message(f->conn, from_client, b->data, b->len, b->len, &pm);
+}
 
 #endif

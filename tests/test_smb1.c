@@ -16,42 +16,6 @@
 #define FID_PIPE 0x4000
 #define FLAGS2 0xc803u /* Unicode, NT status, extended attributes, long names */
 
-struct fixture {
-    struct test_events events;
-    struct conn_meta meta;
-    struct smb_conn *conn;
-    uint64_t frame;
-};
-
-static int setup(void **state)
-{
-    struct fixture *f = calloc(1, sizeof(*f));
-    if (f == NULL) {
-        return -1;
-    }
-    test_meta_init(&f->meta, &f->events);
-    f->conn = smb_conn_new(&f->meta);
-    ctr_reset_all();
-    smb_shared_reset();
-    *state = f;
-    return f->conn == NULL ? -1 : 0;
-}
-
-static int teardown(void **state)
-{
-    struct fixture *f = *state;
-    smb_conn_free(f->conn);
-    test_events_clear(&f->events);
-    free(f);
-    return 0;
-}
-
-static void feed(struct fixture *f, bool from_client, const struct test_buf *b)
-{
-    struct pkt_meta pm = {.time_us = 1600000000000000 + (int64_t)f->frame, .frame = ++f->frame};
-    smb_conn_message(f->conn, from_client, b->data, b->len, b->len, &pm);
-}
-
 static void header(struct test_buf *b, uint8_t command, bool reply, uint32_t status, uint16_t tid,
                    uint16_t uid, uint16_t mid)
 {
@@ -143,13 +107,13 @@ static void tree_connect_block(struct test_buf *b, const char *path)
     bytes_end(b, at);
 }
 
-static void logon_and_connect(struct fixture *f, const char *path, uint16_t tid)
+static void logon_and_connect(struct conn_fixture *f, const char *path, uint16_t tid)
 {
     struct test_buf b = {.len = 0};
     header(&b, SMB1_COM_SESSION_SETUP_ANDX, false, 0, 0, 0, 1);
     session_setup_plain_block(&b, SMB1_COM_TREE_CONNECT_ANDX);
     tree_connect_block(&b, path);
-    feed(f, true, &b);
+    conn_fixture_feed(f, true, &b);
 
     b.len = 0;
     header(&b, SMB1_COM_SESSION_SETUP_ANDX, true, 0, tid, UID, 1);
@@ -166,7 +130,7 @@ static void logon_and_connect(struct fixture *f, const char *path, uint16_t tid)
     tb_bytes(&b, strcmp(path + strlen(path) - 4, "IPC$") == 0 ? "IPC" : "A:",
              strcmp(path + strlen(path) - 4, "IPC$") == 0 ? 4 : 3);
     bytes_end(&b, at);
-    feed(f, false, &b);
+    conn_fixture_feed(f, false, &b);
 }
 
 static void nt_create_request(struct test_buf *b, uint16_t tid, uint16_t mid, const char *name,
@@ -213,15 +177,15 @@ static void nt_create_response(struct test_buf *b, uint16_t tid, uint16_t mid, u
     tb_le16(b, 0);
 }
 
-static void open_pipe(struct fixture *f, uint32_t access)
+static void open_pipe(struct conn_fixture *f, uint32_t access)
 {
     struct test_buf b = {.len = 0};
     logon_and_connect(f, "\\\\172.16.66.36\\IPC$", TID_IPC);
     nt_create_request(&b, TID_IPC, 5, "\\eventlog", access);
-    feed(f, true, &b);
+    conn_fixture_feed(f, true, &b);
     b.len = 0;
     nt_create_response(&b, TID_IPC, 5, 0, FID_PIPE);
-    feed(f, false, &b);
+    conn_fixture_feed(f, false, &b);
 }
 
 static void test_smb1_header_rejects_short_buffer(void **state)
@@ -250,7 +214,7 @@ static void test_smb1_header_maps_dos_error(void **state)
 
 static void test_smb1_andx_chain_logon_and_connect(void **state)
 {
-    struct fixture *f = *state;
+    struct conn_fixture *f = *state;
     logon_and_connect(f, "\\\\FILESRV\\C$", TID_C);
 
     struct event *logon = test_events_find(&f->events, 4624, 0);
@@ -303,26 +267,26 @@ static void session_setup_extended_reply(struct test_buf *b, uint32_t status, ui
 /* Raw NTLMSSP in SMB1 extended security, as macOS clients send it. */
 static void test_smb1_extended_security_logon(void **state)
 {
-    struct fixture *f = *state;
+    struct conn_fixture *f = *state;
     struct test_buf b = {.len = 0};
     uint8_t blob[512];
     size_t blob_len;
 
     session_setup_extended(&b, 0, 1, (const uint8_t *)"NTLMSSP\0\x01\0\0\0", 12);
-    feed(f, true, &b);
+    conn_fixture_feed(f, true, &b);
     b.len = 0;
     blob_len = test_ntlm_challenge(blob, "TEST-F7DFBC3FE9", "test-f7dfbc3fe9");
     session_setup_extended_reply(&b, NT_STATUS_MORE_PROCESSING_REQUIRED, 1, blob, blob_len);
-    feed(f, false, &b);
+    conn_fixture_feed(f, false, &b);
     assert_int_equal(test_events_count(&f->events, 4624), 0);
 
     b.len = 0;
     blob_len = test_ntlm_authenticate(blob, "BABYBOOK", "test", "BABYBOOK", 48);
     session_setup_extended(&b, UID, 2, blob, blob_len);
-    feed(f, true, &b);
+    conn_fixture_feed(f, true, &b);
     b.len = 0;
     session_setup_extended_reply(&b, 0, 2, NULL, 0);
-    feed(f, false, &b);
+    conn_fixture_feed(f, false, &b);
 
     struct event *ev = test_events_find(&f->events, 4624, 0);
     assert_non_null(ev);
@@ -335,7 +299,7 @@ static void test_smb1_extended_security_logon(void **state)
 
 static void test_smb1_pipe_open_adds_read_attributes(void **state)
 {
-    struct fixture *f = *state;
+    struct conn_fixture *f = *state;
     open_pipe(f, 0x3);
 
     struct event *ev = test_events_find(&f->events, 5145, 0);
@@ -352,7 +316,7 @@ static void test_smb1_pipe_open_adds_read_attributes(void **state)
 
 static void test_smb1_generic_access_is_mapped(void **state)
 {
-    struct fixture *f = *state;
+    struct conn_fixture *f = *state;
     open_pipe(f, 0xc0000000u);
 
     struct event *ev = test_events_find(&f->events, 5145, 0);
@@ -362,14 +326,14 @@ static void test_smb1_generic_access_is_mapped(void **state)
 
 static void test_smb1_file_open_keeps_mask(void **state)
 {
-    struct fixture *f = *state;
+    struct conn_fixture *f = *state;
     struct test_buf b = {.len = 0};
     logon_and_connect(f, "\\\\FILESRV\\C$", TID_C);
     nt_create_request(&b, TID_C, 6, "\\Windows\\Temp\\a.txt", 0x3);
-    feed(f, true, &b);
+    conn_fixture_feed(f, true, &b);
     b.len = 0;
     nt_create_response(&b, TID_C, 6, 0xc0000034u, 0);
-    feed(f, false, &b);
+    conn_fixture_feed(f, false, &b);
 
     struct event *ev = test_events_find(&f->events, 5145, 0);
     assert_non_null(ev);
@@ -384,32 +348,32 @@ static void test_smb1_file_open_keeps_mask(void **state)
 
 static void test_smb1_andx_loop_is_cut(void **state)
 {
-    struct fixture *f = *state;
+    struct conn_fixture *f = *state;
     struct test_buf b = {.len = 0};
     /* A TREE_CONNECT_ANDX whose AndXOffset points back at its own WordCount. */
     header(&b, SMB1_COM_TREE_CONNECT_ANDX, false, 0, 0, UID, 9);
     tree_connect_block(&b, "\\\\S\\IPC$");
     b.data[33] = SMB1_COM_TREE_CONNECT_ANDX;
     tb_set_le16(&b, 35, 32);
-    feed(f, true, &b);
+    conn_fixture_feed(f, true, &b);
     assert_int_equal(ctr_value("smb1.andx_loop"), 1);
     assert_int_equal(ctr_value("smb1.commands"), 1);
 }
 
 static void test_smb1_andx_offset_past_end_stops(void **state)
 {
-    struct fixture *f = *state;
+    struct conn_fixture *f = *state;
     struct test_buf b = {.len = 0};
     header(&b, SMB1_COM_TREE_CONNECT_ANDX, false, 0, 0, UID, 9);
     tree_connect_block(&b, "\\\\S\\IPC$");
     b.data[33] = SMB1_COM_CLOSE;
     tb_set_le16(&b, 35, 0xfff0);
-    feed(f, true, &b);
+    conn_fixture_feed(f, true, &b);
     assert_int_equal(ctr_value("smb1.truncated"), 1);
     assert_int_equal(ctr_value("smb1.commands"), 1);
 }
 
-static void write_andx(struct fixture *f, uint8_t word_count, uint16_t write_mode,
+static void write_andx(struct conn_fixture *f, uint8_t word_count, uint16_t write_mode,
                        uint16_t data_len)
 {
     struct test_buf b = {.len = 0};
@@ -433,12 +397,12 @@ static void write_andx(struct fixture *f, uint8_t word_count, uint16_t write_mod
     tb_set_le16(&b, offset_at, (uint16_t)b.len);
     tb_zeros(&b, data_len);
     bytes_end(&b, at);
-    feed(f, true, &b);
+    conn_fixture_feed(f, true, &b);
 }
 
 static void test_smb1_write_andx_both_forms(void **state)
 {
-    struct fixture *f = *state;
+    struct conn_fixture *f = *state;
     open_pipe(f, 0x12019f);
     write_andx(f, 12, 0, 72);
     assert_int_equal(ctr_value("smb.pipe_bytes_to_server"), 72);
@@ -453,7 +417,7 @@ static void test_smb1_write_andx_both_forms(void **state)
 
 static void test_smb1_read_andx_reaches_stream(void **state)
 {
-    struct fixture *f = *state;
+    struct conn_fixture *f = *state;
     struct test_buf b = {.len = 0};
     open_pipe(f, 0x12019f);
     header(&b, SMB1_COM_READ_ANDX, false, 0, TID_IPC, UID, 8);
@@ -462,7 +426,7 @@ static void test_smb1_read_andx_reaches_stream(void **state)
     tb_le16(&b, FID_PIPE);
     tb_zeros(&b, 18);
     tb_le16(&b, 0);
-    feed(f, true, &b);
+    conn_fixture_feed(f, true, &b);
 
     b.len = 0;
     header(&b, SMB1_COM_READ_ANDX, true, 0, TID_IPC, UID, 8);
@@ -479,13 +443,13 @@ static void test_smb1_read_andx_reaches_stream(void **state)
     tb_set_le16(&b, offset_at, (uint16_t)b.len);
     tb_zeros(&b, 64);
     bytes_end(&b, at);
-    feed(f, false, &b);
+    conn_fixture_feed(f, false, &b);
     assert_int_equal(ctr_value("smb.pipe_bytes_to_client"), 64);
 }
 
 static void test_smb1_transact_nmpipe_reaches_stream(void **state)
 {
-    struct fixture *f = *state;
+    struct conn_fixture *f = *state;
     struct test_buf b = {.len = 0};
     open_pipe(f, 0x12019f);
     header(&b, SMB1_COM_TRANSACTION, false, 0, TID_IPC, UID, 9);
@@ -513,7 +477,7 @@ static void test_smb1_transact_nmpipe_reaches_stream(void **state)
     tb_set_le16(&b, offset_at, (uint16_t)b.len);
     tb_zeros(&b, 80);
     bytes_end(&b, at);
-    feed(f, true, &b);
+    conn_fixture_feed(f, true, &b);
     assert_int_equal(ctr_value("smb.pipe_bytes_to_server"), 80);
 
     b.len = 0;
@@ -536,13 +500,13 @@ static void test_smb1_transact_nmpipe_reaches_stream(void **state)
     tb_set_le16(&b, offset_at, (uint16_t)b.len);
     tb_zeros(&b, 48);
     bytes_end(&b, at);
-    feed(f, false, &b);
+    conn_fixture_feed(f, false, &b);
     assert_int_equal(ctr_value("smb.pipe_bytes_to_client"), 48);
 }
 
 static void test_smb1_open_andx_maps_access(void **state)
 {
-    struct fixture *f = *state;
+    struct conn_fixture *f = *state;
     struct test_buf b = {.len = 0};
     logon_and_connect(f, "\\\\FILESRV\\C$", TID_C);
     header(&b, SMB1_COM_OPEN_ANDX, false, 0, TID_C, UID, 10);
@@ -558,7 +522,7 @@ static void test_smb1_open_andx_maps_access(void **state)
     size_t at = bytes_begin(&b);
     unicode_string(&b, "\\new.bin");
     bytes_end(&b, at);
-    feed(f, true, &b);
+    conn_fixture_feed(f, true, &b);
 
     b.len = 0;
     header(&b, SMB1_COM_OPEN_ANDX, true, 0, TID_C, UID, 10);
@@ -569,7 +533,7 @@ static void test_smb1_open_andx_maps_access(void **state)
     tb_le16(&b, 2); /* OpenResults: created */
     tb_zeros(&b, 6);
     tb_le16(&b, 0);
-    feed(f, false, &b);
+    conn_fixture_feed(f, false, &b);
 
     assert_int_equal(test_events_count(&f->events, 5145), 2);
     struct event *ev = test_events_find(&f->events, 5145, 0);
@@ -581,7 +545,7 @@ static void test_smb1_open_andx_maps_access(void **state)
 
 static void test_smb1_nt_create_prefix_sweep(void **state)
 {
-    struct fixture *f = *state;
+    struct conn_fixture *f = *state;
     struct test_buf req = {.len = 0};
     struct test_buf resp = {.len = 0};
     logon_and_connect(f, "\\\\FILESRV\\C$", TID_C);
@@ -603,18 +567,18 @@ static void test_smb1_nt_create_prefix_sweep(void **state)
 }
 
 /* Opens name with NT_CREATE_ANDX on tid, which the capture never saw connected. */
-static void open_on_unseen_tree(struct fixture *f, const char *name, uint32_t access)
+static void open_on_unseen_tree(struct conn_fixture *f, const char *name, uint32_t access)
 {
     struct test_buf b = {.len = 0};
     nt_create_request(&b, TID_IPC, 5, name, access);
-    feed(f, true, &b);
+    conn_fixture_feed(f, true, &b);
     b.len = 0;
     nt_create_response(&b, TID_IPC, 5, 0, FID_PIPE);
-    feed(f, false, &b);
+    conn_fixture_feed(f, false, &b);
 }
 
 /* WRITE_ANDX (WordCount 14) of len bytes of data to fid on tid. */
-static void write_andx_bytes(struct fixture *f, uint16_t tid, uint16_t fid, const uint8_t *data,
+static void write_andx_bytes(struct conn_fixture *f, uint16_t tid, uint16_t fid, const uint8_t *data,
                              uint16_t len)
 {
     struct test_buf b = {.len = 0};
@@ -636,13 +600,13 @@ static void write_andx_bytes(struct fixture *f, uint16_t tid, uint16_t fid, cons
     tb_set_le16(&b, offset_at, (uint16_t)b.len);
     tb_bytes(&b, data, len);
     bytes_end(&b, at);
-    feed(f, true, &b);
+    conn_fixture_feed(f, true, &b);
 }
 
 /* The capture starts after the TREE_CONNECT: "\lsarpc" is a pipe on IPC$ by its name. */
 static void test_smb1_unseen_tree_pipe_name_opens_pipe(void **state)
 {
-    struct fixture *f = *state;
+    struct conn_fixture *f = *state;
     open_on_unseen_tree(f, "\\lsarpc", 0x3);
 
     struct event *ev = test_events_find(&f->events, 5145, 0);
@@ -661,7 +625,7 @@ static void test_smb1_unseen_tree_pipe_name_opens_pipe(void **state)
 
 static void test_smb1_unseen_tree_file_name_stays_file(void **state)
 {
-    struct fixture *f = *state;
+    struct conn_fixture *f = *state;
     open_on_unseen_tree(f, "\\report.txt", 0x12019f);
 
     struct event *ev = test_events_find(&f->events, 5145, 0);
@@ -674,7 +638,7 @@ static void test_smb1_unseen_tree_file_name_stays_file(void **state)
 /* A FID whose open the capture missed becomes a pipe when a bind is written to it. */
 static void test_smb1_unseen_fid_bind_starts_pipe(void **state)
 {
-    struct fixture *f = *state;
+    struct conn_fixture *f = *state;
     write_andx_bytes(f, TID_IPC, 0xa00c, TEST_DCERPC_BIND, sizeof(TEST_DCERPC_BIND));
     assert_int_equal(ctr_value("smb.pipes_inferred"), 1);
     assert_int_equal(ctr_value("smb.pipe_bytes_to_server"), 72);
@@ -682,7 +646,7 @@ static void test_smb1_unseen_fid_bind_starts_pipe(void **state)
 
 static void test_smb1_unseen_fid_other_data_ignored(void **state)
 {
-    struct fixture *f = *state;
+    struct conn_fixture *f = *state;
     uint8_t bind[sizeof(TEST_DCERPC_BIND)];
     memcpy(bind, TEST_DCERPC_BIND, sizeof(bind));
     bind[0] = 4; /* rpc_vers 4 is connectionless RPC, never sent over a pipe */
@@ -699,7 +663,7 @@ static void test_smb1_unseen_fid_other_data_ignored(void **state)
 
 static void test_smb1_unseen_fid_on_disk_share_ignored(void **state)
 {
-    struct fixture *f = *state;
+    struct conn_fixture *f = *state;
     logon_and_connect(f, "\\\\172.16.66.36\\C$", TID_C);
     write_andx_bytes(f, TID_C, 0xa00c, TEST_DCERPC_BIND, sizeof(TEST_DCERPC_BIND));
     assert_int_equal(ctr_value("smb.pipes_inferred"), 0);
@@ -711,26 +675,26 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_smb1_header_rejects_short_buffer),
         cmocka_unit_test(test_smb1_header_maps_dos_error),
-        cmocka_unit_test_setup_teardown(test_smb1_andx_chain_logon_and_connect, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_smb1_extended_security_logon, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_smb1_pipe_open_adds_read_attributes, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_smb1_generic_access_is_mapped, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_smb1_file_open_keeps_mask, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_smb1_andx_loop_is_cut, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_smb1_andx_offset_past_end_stops, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_smb1_write_andx_both_forms, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_smb1_read_andx_reaches_stream, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_smb1_transact_nmpipe_reaches_stream, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_smb1_open_andx_maps_access, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_smb1_nt_create_prefix_sweep, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_smb1_unseen_tree_pipe_name_opens_pipe, setup,
-                                        teardown),
-        cmocka_unit_test_setup_teardown(test_smb1_unseen_tree_file_name_stays_file, setup,
-                                        teardown),
-        cmocka_unit_test_setup_teardown(test_smb1_unseen_fid_bind_starts_pipe, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_smb1_unseen_fid_other_data_ignored, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_smb1_unseen_fid_on_disk_share_ignored, setup,
-                                        teardown),
+        cmocka_unit_test_setup_teardown(test_smb1_andx_chain_logon_and_connect, conn_fixture_setup, conn_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_smb1_extended_security_logon, conn_fixture_setup, conn_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_smb1_pipe_open_adds_read_attributes, conn_fixture_setup, conn_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_smb1_generic_access_is_mapped, conn_fixture_setup, conn_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_smb1_file_open_keeps_mask, conn_fixture_setup, conn_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_smb1_andx_loop_is_cut, conn_fixture_setup, conn_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_smb1_andx_offset_past_end_stops, conn_fixture_setup, conn_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_smb1_write_andx_both_forms, conn_fixture_setup, conn_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_smb1_read_andx_reaches_stream, conn_fixture_setup, conn_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_smb1_transact_nmpipe_reaches_stream, conn_fixture_setup, conn_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_smb1_open_andx_maps_access, conn_fixture_setup, conn_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_smb1_nt_create_prefix_sweep, conn_fixture_setup, conn_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_smb1_unseen_tree_pipe_name_opens_pipe, conn_fixture_setup,
+                                        conn_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_smb1_unseen_tree_file_name_stays_file, conn_fixture_setup,
+                                        conn_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_smb1_unseen_fid_bind_starts_pipe, conn_fixture_setup, conn_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_smb1_unseen_fid_other_data_ignored, conn_fixture_setup, conn_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_smb1_unseen_fid_on_disk_share_ignored, conn_fixture_setup,
+                                        conn_fixture_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

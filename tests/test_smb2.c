@@ -18,42 +18,6 @@
 static const uint8_t FILE_ID_A[16] = {0x0a, 0, 0, 0, 7, 0, 0, 0, 1, 0, 0, 0, 7, 0, 0, 0};
 static const uint8_t FILE_ID_PIPE[16] = {0x0b, 0, 0, 0, 7, 0, 0, 0, 5, 0, 0, 0, 7, 0, 0, 0};
 
-struct fixture {
-    struct test_events events;
-    struct conn_meta meta;
-    struct smb_conn *conn;
-    uint64_t frame;
-};
-
-static int setup(void **state)
-{
-    struct fixture *f = calloc(1, sizeof(*f));
-    if (f == NULL) {
-        return -1;
-    }
-    test_meta_init(&f->meta, &f->events);
-    f->conn = smb_conn_new(&f->meta);
-    ctr_reset_all();
-    smb_shared_reset();
-    *state = f;
-    return f->conn == NULL ? -1 : 0;
-}
-
-static int teardown(void **state)
-{
-    struct fixture *f = *state;
-    smb_conn_free(f->conn);
-    test_events_clear(&f->events);
-    free(f);
-    return 0;
-}
-
-static void feed(struct fixture *f, bool from_client, const struct test_buf *b)
-{
-    struct pkt_meta pm = {.time_us = 1600000000000000 + (int64_t)f->frame, .frame = ++f->frame};
-    smb_conn_message(f->conn, from_client, b->data, b->len, b->len, &pm);
-}
-
 /* Appends a sync header; a response carries status, a request carries ChannelSequence 0x0005. */
 static void header(struct test_buf *b, uint16_t command, bool response, uint32_t status,
                    uint64_t msg_id, uint64_t session_id, uint32_t tree_id)
@@ -100,7 +64,7 @@ static void session_setup_response(struct test_buf *b, uint64_t msg_id, uint32_t
 }
 
 /* Negotiates 3.1.1 and logs on THESHIRE\pgustavo from WORKSTATION5 with NTLM. */
-static void logon(struct fixture *f, uint32_t final_status)
+static void logon(struct conn_fixture *f, uint32_t final_status)
 {
     struct test_buf b = {.len = 0};
     uint8_t blob[512];
@@ -111,26 +75,26 @@ static void logon(struct fixture *f, uint32_t final_status)
     tb_le16(&b, 1);
     tb_le16(&b, 0x0311);
     tb_zeros(&b, 58);
-    feed(f, false, &b);
+    conn_fixture_feed(f, false, &b);
 
     b.len = 0;
     session_setup_request(&b, 1, 0, (const uint8_t *)"NTLMSSP\0\x01\0\0\0", 12);
-    feed(f, true, &b);
+    conn_fixture_feed(f, true, &b);
     b.len = 0;
     blob_len = test_ntlm_challenge(blob, "WORKSTATION6", "workstation6.theshire.local");
     session_setup_response(&b, 1, NT_STATUS_MORE_PROCESSING_REQUIRED, blob, blob_len);
-    feed(f, false, &b);
+    conn_fixture_feed(f, false, &b);
 
     b.len = 0;
     blob_len = test_ntlm_authenticate(blob, "THESHIRE", "pgustavo", "WORKSTATION5", 48);
     session_setup_request(&b, 2, SESSION_ID, blob, blob_len);
-    feed(f, true, &b);
+    conn_fixture_feed(f, true, &b);
     b.len = 0;
     session_setup_response(&b, 2, final_status, NULL, 0);
-    feed(f, false, &b);
+    conn_fixture_feed(f, false, &b);
 }
 
-static void tree_connect(struct fixture *f, uint64_t msg_id, const char *path, uint32_t tree_id,
+static void tree_connect(struct conn_fixture *f, uint64_t msg_id, const char *path, uint32_t tree_id,
                          uint8_t share_type)
 {
     struct test_buf b = {.len = 0};
@@ -141,7 +105,7 @@ static void tree_connect(struct fixture *f, uint64_t msg_id, const char *path, u
     size_t len_at = b.len;
     tb_le16(&b, 0);
     tb_set_le16(&b, len_at, tb_utf16(&b, path));
-    feed(f, true, &b);
+    conn_fixture_feed(f, true, &b);
 
     b.len = 0;
     header(&b, SMB2_TREE_CONNECT, true, 0, msg_id, SESSION_ID, tree_id);
@@ -149,7 +113,7 @@ static void tree_connect(struct fixture *f, uint64_t msg_id, const char *path, u
     tb_u8(&b, share_type);
     tb_u8(&b, 0);
     tb_zeros(&b, 12);
-    feed(f, false, &b);
+    conn_fixture_feed(f, false, &b);
 }
 
 /* Appends a CREATE request body (after its header). */
@@ -187,13 +151,13 @@ static void create_response_body(struct test_buf *b, uint32_t action, const uint
     tb_le32(b, 0);
 }
 
-static void create(struct fixture *f, uint64_t msg_id, uint32_t tree_id, const char *name,
+static void create(struct conn_fixture *f, uint64_t msg_id, uint32_t tree_id, const char *name,
                    uint32_t access, uint32_t status, uint32_t action, const uint8_t file_id[16])
 {
     struct test_buf b = {.len = 0};
     header(&b, SMB2_CREATE, false, 0, msg_id, SESSION_ID, tree_id);
     create_body(&b, name, access, 1, 0x40);
-    feed(f, true, &b);
+    conn_fixture_feed(f, true, &b);
 
     b.len = 0;
     header(&b, SMB2_CREATE, true, status, msg_id, SESSION_ID, tree_id);
@@ -203,7 +167,7 @@ static void create(struct fixture *f, uint64_t msg_id, uint32_t tree_id, const c
         tb_le16(&b, 9);
         tb_zeros(&b, 7);
     }
-    feed(f, false, &b);
+    conn_fixture_feed(f, false, &b);
 }
 
 static void test_smb2_header_rejects_short_buffer(void **state)
@@ -242,7 +206,7 @@ static void test_smb2_header_request_has_no_status(void **state)
 
 static void test_smb2_logon_emits_4624(void **state)
 {
-    struct fixture *f = *state;
+    struct conn_fixture *f = *state;
     logon(f, NT_STATUS_SUCCESS);
 
     struct event *ev = test_events_find(&f->events, 4624, 0);
@@ -261,7 +225,7 @@ static void test_smb2_logon_emits_4624(void **state)
 
 static void test_smb2_logon_failure_emits_4625(void **state)
 {
-    struct fixture *f = *state;
+    struct conn_fixture *f = *state;
     logon(f, 0xc000006du);
 
     struct event *ev = test_events_find(&f->events, 4625, 0);
@@ -273,7 +237,7 @@ static void test_smb2_logon_failure_emits_4625(void **state)
 
 static void test_smb2_tree_connect_emits_5140(void **state)
 {
-    struct fixture *f = *state;
+    struct conn_fixture *f = *state;
     logon(f, NT_STATUS_SUCCESS);
     tree_connect(f, 3, "\\\\WORKSTATION6\\C$", TREE_C, 1);
 
@@ -293,7 +257,7 @@ static void test_smb2_tree_connect_emits_5140(void **state)
 
 static void test_smb2_create_emits_5145(void **state)
 {
-    struct fixture *f = *state;
+    struct conn_fixture *f = *state;
     logon(f, NT_STATUS_SUCCESS);
     tree_connect(f, 3, "\\\\WORKSTATION6\\C$", TREE_C, 1);
     create(f, 4, TREE_C, "ProgramData", 0x80, NT_STATUS_SUCCESS, 1, FILE_ID_A);
@@ -317,7 +281,7 @@ static void test_smb2_create_emits_5145(void **state)
 
 static void test_smb2_created_file_adds_write_data(void **state)
 {
-    struct fixture *f = *state;
+    struct conn_fixture *f = *state;
     logon(f, NT_STATUS_SUCCESS);
     tree_connect(f, 3, "\\\\WORKSTATION6\\C$", TREE_C, 1);
     create(f, 4, TREE_C, "ProgramData\\GruntHTTP.exe", 0x17019f, NT_STATUS_SUCCESS, 2, FILE_ID_A);
@@ -335,7 +299,7 @@ static void test_smb2_created_file_adds_write_data(void **state)
 
 static void test_smb2_create_denied_is_audit_failure(void **state)
 {
-    struct fixture *f = *state;
+    struct conn_fixture *f = *state;
     logon(f, NT_STATUS_SUCCESS);
     tree_connect(f, 3, "\\\\WORKSTATION6\\C$", TREE_C, 1);
     create(f, 4, TREE_C, "Windows\\x.exe", 0x120116, STATUS_ACCESS_DENIED, 0, FILE_ID_A);
@@ -350,7 +314,7 @@ static void test_smb2_create_denied_is_audit_failure(void **state)
 /* Session and request failures come before any access check, so Windows audits nothing. */
 static void test_smb2_create_session_deleted_not_audited(void **state)
 {
-    struct fixture *f = *state;
+    struct conn_fixture *f = *state;
     static const uint32_t statuses[] = {
         0xc0000203u, /* STATUS_USER_SESSION_DELETED */
         0xc00000c9u, /* STATUS_NETWORK_NAME_DELETED */
@@ -368,7 +332,7 @@ static void test_smb2_create_session_deleted_not_audited(void **state)
 /* Two unrelated CREATEs in one compound request, then one compound response. */
 static void test_smb2_tree_disconnect_forgets_tree(void **state)
 {
-    struct fixture *f = *state;
+    struct conn_fixture *f = *state;
     struct test_buf b = {.len = 0};
     logon(f, NT_STATUS_SUCCESS);
     tree_connect(f, 3, "\\\\WORKSTATION6\\C$", TREE_C, 1);
@@ -376,12 +340,12 @@ static void test_smb2_tree_disconnect_forgets_tree(void **state)
     header(&b, SMB2_TREE_DISCONNECT, false, 0, 4, SESSION_ID, TREE_C);
     tb_le16(&b, 4);
     tb_le16(&b, 0);
-    feed(f, true, &b);
+    conn_fixture_feed(f, true, &b);
     b.len = 0;
     header(&b, SMB2_TREE_DISCONNECT, true, 0, 4, SESSION_ID, TREE_C);
     tb_le16(&b, 4);
     tb_le16(&b, 0);
-    feed(f, false, &b);
+    conn_fixture_feed(f, false, &b);
 
     create(f, 5, TREE_C, "late.txt", 0x80, NT_STATUS_SUCCESS, 1, FILE_ID_A);
     struct event *ev = test_events_find(&f->events, 5145, 0);
@@ -392,7 +356,7 @@ static void test_smb2_tree_disconnect_forgets_tree(void **state)
 
 static void test_smb2_compound_creates_emit_each(void **state)
 {
-    struct fixture *f = *state;
+    struct conn_fixture *f = *state;
     struct test_buf b = {.len = 0};
     logon(f, NT_STATUS_SUCCESS);
     tree_connect(f, 3, "\\\\WORKSTATION6\\C$", TREE_C, 1);
@@ -405,7 +369,7 @@ static void test_smb2_compound_creates_emit_each(void **state)
     tb_set_le32(&b, 20, (uint32_t)b.len);
     header(&b, SMB2_CREATE, false, 0, 11, SESSION_ID, TREE_C);
     create_body(&b, "b.txt", 0x81, 1, 0);
-    feed(f, true, &b);
+    conn_fixture_feed(f, true, &b);
 
     b.len = 0;
     header(&b, SMB2_CREATE, true, 0, 10, SESSION_ID, TREE_C);
@@ -413,7 +377,7 @@ static void test_smb2_compound_creates_emit_each(void **state)
     tb_set_le32(&b, 20, (uint32_t)b.len);
     header(&b, SMB2_CREATE, true, 0, 11, SESSION_ID, TREE_C);
     create_response_body(&b, 1, FILE_ID_PIPE);
-    feed(f, false, &b);
+    conn_fixture_feed(f, false, &b);
 
     assert_int_equal(test_events_count(&f->events, 5145), 2);
     assert_string_equal(event_field(test_events_find(&f->events, 5145, 0), "RelativeTargetName"),
@@ -424,7 +388,7 @@ static void test_smb2_compound_creates_emit_each(void **state)
 /* A related CREATE carries all-ones ids and inherits SessionId and TreeId from its predecessor. */
 static void test_smb2_related_create_inherits_ids(void **state)
 {
-    struct fixture *f = *state;
+    struct conn_fixture *f = *state;
     struct test_buf b = {.len = 0};
     logon(f, NT_STATUS_SUCCESS);
     tree_connect(f, 3, "\\\\WORKSTATION6\\C$", TREE_C, 1);
@@ -439,12 +403,12 @@ static void test_smb2_related_create_inherits_ids(void **state)
     header(&b, SMB2_CREATE, false, 0, 11, UINT64_MAX, UINT32_MAX);
     tb_set_le32(&b, second + 16, SMB2_FLAGS_RELATED_OPERATIONS);
     create_body(&b, "second", 0x80, 1, 0);
-    feed(f, true, &b);
+    conn_fixture_feed(f, true, &b);
 
     b.len = 0;
     header(&b, SMB2_CREATE, true, 0, 11, SESSION_ID, TREE_C);
     create_response_body(&b, 1, FILE_ID_A);
-    feed(f, false, &b);
+    conn_fixture_feed(f, false, &b);
 
     struct event *ev = test_events_find(&f->events, 5145, 0);
     assert_non_null(ev);
@@ -456,24 +420,24 @@ static void test_smb2_related_create_inherits_ids(void **state)
 
 static void test_smb2_short_next_command_stops_walk(void **state)
 {
-    struct fixture *f = *state;
+    struct conn_fixture *f = *state;
     struct test_buf b = {.len = 0};
     header(&b, 0x0d, false, 0, 1, 0, 0);
     tb_zeros(&b, 4);
     tb_set_le32(&b, 20, 8); /* NextCommand shorter than a header */
-    feed(f, true, &b);
+    conn_fixture_feed(f, true, &b);
     assert_int_equal(ctr_value("smb2.malformed"), 1);
     assert_int_equal(ctr_value("smb2.messages"), 0);
 }
 
 static void test_smb2_next_command_past_end_stops_walk(void **state)
 {
-    struct fixture *f = *state;
+    struct conn_fixture *f = *state;
     struct test_buf b = {.len = 0};
     header(&b, 0x0d, false, 0, 1, 0, 0);
     tb_zeros(&b, 4);
     tb_set_le32(&b, 20, 0x10000); /* points far past the message */
-    feed(f, true, &b);
+    conn_fixture_feed(f, true, &b);
     assert_int_equal(ctr_value("smb2.messages"), 1);
     assert_int_equal(ctr_value("smb2.truncated") + ctr_value("smb2.malformed"), 0);
 }
@@ -481,14 +445,14 @@ static void test_smb2_next_command_past_end_stops_walk(void **state)
 /* STATUS_PENDING interim response, then the final response found by AsyncId. */
 static void test_smb2_async_create_matches_final(void **state)
 {
-    struct fixture *f = *state;
+    struct conn_fixture *f = *state;
     struct test_buf b = {.len = 0};
     logon(f, NT_STATUS_SUCCESS);
     tree_connect(f, 3, "\\\\WORKSTATION6\\C$", TREE_C, 1);
 
     header(&b, SMB2_CREATE, false, 0, 20, SESSION_ID, TREE_C);
     create_body(&b, "slow.txt", 0x80, 1, 0);
-    feed(f, true, &b);
+    conn_fixture_feed(f, true, &b);
 
     for (int final = 0; final < 2; final++) {
         b.len = 0;
@@ -502,7 +466,7 @@ static void test_smb2_async_create_matches_final(void **state)
             tb_le16(&b, 9);
             tb_zeros(&b, 7);
         }
-        feed(f, false, &b);
+        conn_fixture_feed(f, false, &b);
         assert_int_equal(test_events_count(&f->events, 5145), (size_t) final);
     }
     struct event *ev = test_events_find(&f->events, 5145, 0);
@@ -510,7 +474,7 @@ static void test_smb2_async_create_matches_final(void **state)
     assert_string_equal(event_field(ev, "Keywords"), "Audit Success");
 }
 
-static void pipe_open(struct fixture *f)
+static void pipe_open(struct conn_fixture *f)
 {
     logon(f, NT_STATUS_SUCCESS);
     tree_connect(f, 3, "\\\\WORKSTATION6\\IPC$", TREE_IPC, 2);
@@ -519,7 +483,7 @@ static void pipe_open(struct fixture *f)
 
 static void test_smb2_pipe_write_and_read_reach_stream(void **state)
 {
-    struct fixture *f = *state;
+    struct conn_fixture *f = *state;
     struct test_buf b = {.len = 0};
     pipe_open(f);
     assert_int_equal(ctr_value("smb.pipes_opened"), 1);
@@ -532,7 +496,7 @@ static void test_smb2_pipe_write_and_read_reach_stream(void **state)
     tb_bytes(&b, FILE_ID_PIPE, 16);
     tb_zeros(&b, 16);
     tb_zeros(&b, 72);
-    feed(f, true, &b);
+    conn_fixture_feed(f, true, &b);
     assert_int_equal(ctr_value("smb.pipe_bytes_to_server"), 72);
 
     b.len = 0;
@@ -544,7 +508,7 @@ static void test_smb2_pipe_write_and_read_reach_stream(void **state)
     tb_le64(&b, 0);
     tb_bytes(&b, FILE_ID_PIPE, 16);
     tb_zeros(&b, 17);
-    feed(f, true, &b);
+    conn_fixture_feed(f, true, &b);
 
     b.len = 0;
     header(&b, SMB2_READ, true, 0, 6, SESSION_ID, TREE_IPC);
@@ -554,11 +518,11 @@ static void test_smb2_pipe_write_and_read_reach_stream(void **state)
     tb_le32(&b, 60);
     tb_zeros(&b, 8);
     tb_zeros(&b, 60);
-    feed(f, false, &b);
+    conn_fixture_feed(f, false, &b);
     assert_int_equal(ctr_value("smb.pipe_bytes_to_client"), 60);
 }
 
-static void ioctl_transceive(struct fixture *f, uint64_t msg_id, uint32_t status,
+static void ioctl_transceive(struct conn_fixture *f, uint64_t msg_id, uint32_t status,
                              uint32_t out_count)
 {
     struct test_buf b = {.len = 0};
@@ -571,7 +535,7 @@ static void ioctl_transceive(struct fixture *f, uint64_t msg_id, uint32_t status
     tb_le32(&b, 40);
     tb_zeros(&b, 24);
     tb_zeros(&b, 40);
-    feed(f, true, &b);
+    conn_fixture_feed(f, true, &b);
 
     b.len = 0;
     header(&b, SMB2_IOCTL, true, status, msg_id, SESSION_ID, TREE_IPC);
@@ -585,12 +549,12 @@ static void ioctl_transceive(struct fixture *f, uint64_t msg_id, uint32_t status
     tb_le32(&b, out_count);
     tb_zeros(&b, 8);
     tb_zeros(&b, out_count);
-    feed(f, false, &b);
+    conn_fixture_feed(f, false, &b);
 }
 
 static void test_smb2_pipe_transceive_reaches_stream(void **state)
 {
-    struct fixture *f = *state;
+    struct conn_fixture *f = *state;
     pipe_open(f);
     ioctl_transceive(f, 5, NT_STATUS_SUCCESS, 100);
     assert_int_equal(ctr_value("smb.pipe_bytes_to_server"), 40);
@@ -605,7 +569,7 @@ static void test_smb2_pipe_transceive_reaches_stream(void **state)
 
 static void test_smb2_pipe_close_stops_stream(void **state)
 {
-    struct fixture *f = *state;
+    struct conn_fixture *f = *state;
     struct test_buf b = {.len = 0};
     pipe_open(f);
     header(&b, SMB2_CLOSE, false, 0, 5, SESSION_ID, TREE_IPC);
@@ -613,7 +577,7 @@ static void test_smb2_pipe_close_stops_stream(void **state)
     tb_le16(&b, 0);
     tb_le32(&b, 0);
     tb_bytes(&b, FILE_ID_PIPE, 16);
-    feed(f, true, &b);
+    conn_fixture_feed(f, true, &b);
 
     /* Zeros are no DCE-RPC PDU, so the closed handle does not become a pipe again. */
     b.len = 0;
@@ -625,14 +589,14 @@ static void test_smb2_pipe_close_stops_stream(void **state)
     tb_bytes(&b, FILE_ID_PIPE, 16);
     tb_zeros(&b, 16);
     tb_zeros(&b, 72);
-    feed(f, true, &b);
+    conn_fixture_feed(f, true, &b);
     assert_int_equal(ctr_value("smb.pipe_bytes_to_server"), 0);
     assert_int_equal(ctr_value("smb.pipes_inferred"), 0);
 }
 
 static void test_smb2_cut_write_reports_gap(void **state)
 {
-    struct fixture *f = *state;
+    struct conn_fixture *f = *state;
     struct test_buf b = {.len = 0};
     pipe_open(f);
     header(&b, SMB2_WRITE, false, 0, 5, SESSION_ID, TREE_IPC);
@@ -652,7 +616,7 @@ static void test_smb2_cut_write_reports_gap(void **state)
 
 static void test_smb2_transform_counted_per_session(void **state)
 {
-    struct fixture *f = *state;
+    struct conn_fixture *f = *state;
     struct test_buf b = {.len = 0};
     logon(f, NT_STATUS_SUCCESS);
     for (int i = 0; i < 3; i++) {
@@ -664,7 +628,7 @@ static void test_smb2_transform_counted_per_session(void **state)
         tb_le16(&b, 1);
         tb_le64(&b, SESSION_ID);
         tb_zeros(&b, 100);
-        feed(f, true, &b);
+        conn_fixture_feed(f, true, &b);
     }
     assert_int_equal(ctr_value("smb2.encrypted"), 3);
     assert_int_equal(ctr_value("smb2.encrypted_sessions"), 1);
@@ -673,7 +637,7 @@ static void test_smb2_transform_counted_per_session(void **state)
 /* Every prefix of a CREATE request and of its response is handled without a read past it. */
 static void test_smb2_create_prefix_sweep(void **state)
 {
-    struct fixture *f = *state;
+    struct conn_fixture *f = *state;
     struct test_buf req = {.len = 0};
     struct test_buf resp = {.len = 0};
     logon(f, NT_STATUS_SUCCESS);
@@ -706,27 +670,27 @@ static void test_smb2_create_prefix_sweep(void **state)
 
 static void test_smb2_pending_cap_counts_limit(void **state)
 {
-    struct fixture *f = *state;
+    struct conn_fixture *f = *state;
     logon(f, NT_STATUS_SUCCESS);
     tree_connect(f, 3, "\\\\WORKSTATION6\\C$", TREE_C, 1);
     for (uint64_t id = 100; id < 100 + SMB_PENDING_MAX + 10; id++) {
         struct test_buf b = {.len = 0};
         header(&b, SMB2_CREATE, false, 0, id, SESSION_ID, TREE_C);
         create_body(&b, "x", 0x80, 1, 0);
-        feed(f, true, &b);
+        conn_fixture_feed(f, true, &b);
     }
     assert_int_equal(ctr_value("smb2.limit"), 10);
 }
 
 static void test_smb2_unanswered_create_emitted_at_free(void **state)
 {
-    struct fixture *f = *state;
+    struct conn_fixture *f = *state;
     struct test_buf b = {.len = 0};
     logon(f, NT_STATUS_SUCCESS);
     tree_connect(f, 3, "\\\\WORKSTATION6\\C$", TREE_C, 1);
     header(&b, SMB2_CREATE, false, 0, 40, SESSION_ID, TREE_C);
     create_body(&b, "lost.txt", 0x80, 1, 0);
-    feed(f, true, &b);
+    conn_fixture_feed(f, true, &b);
     assert_int_equal(test_events_count(&f->events, 5145), 0);
 
     smb_conn_free(f->conn);
@@ -739,15 +703,15 @@ static void test_smb2_unanswered_create_emitted_at_free(void **state)
 
 static void test_smb2_kerberos_logon_marked(void **state)
 {
-    struct fixture *f = *state;
+    struct conn_fixture *f = *state;
     struct test_buf b = {.len = 0};
     uint8_t blob[512];
     size_t blob_len = test_krb_ap_req(blob, "THESHIRE.LOCAL", "cifs", "WORKSTATION6");
     session_setup_request(&b, 1, 0, blob, blob_len);
-    feed(f, true, &b);
+    conn_fixture_feed(f, true, &b);
     b.len = 0;
     session_setup_response(&b, 1, NT_STATUS_SUCCESS, NULL, 0);
-    feed(f, false, &b);
+    conn_fixture_feed(f, false, &b);
 
     struct event *ev = test_events_find(&f->events, 4624, 0);
     assert_non_null(ev);
@@ -763,7 +727,7 @@ static void test_smb2_kerberos_logon_marked(void **state)
 /* A second connection to the same server uses the session and tree of the first (multichannel). */
 static void test_smb2_second_channel_uses_known_tree(void **state)
 {
-    struct fixture *f = *state;
+    struct conn_fixture *f = *state;
     logon(f, NT_STATUS_SUCCESS);
     tree_connect(f, 3, "\\\\WORKSTATION6\\C$", TREE_C, 1);
 
@@ -782,7 +746,7 @@ static void test_smb2_second_channel_uses_known_tree(void **state)
 }
 
 /* Writes len bytes of data to file_id with a WRITE request (MS-SMB2 2.2.21). */
-static void write_data(struct fixture *f, uint64_t msg_id, uint32_t tree_id,
+static void write_data(struct conn_fixture *f, uint64_t msg_id, uint32_t tree_id,
                        const uint8_t file_id[16], const uint8_t *data, size_t len)
 {
     struct test_buf b = {.len = 0};
@@ -794,11 +758,11 @@ static void write_data(struct fixture *f, uint64_t msg_id, uint32_t tree_id,
     tb_bytes(&b, file_id, 16);
     tb_zeros(&b, 16);        /* Channel, RemainingBytes, WriteChannelInfo, Flags */
     tb_bytes(&b, data, len);
-    feed(f, true, &b);
+    conn_fixture_feed(f, true, &b);
 }
 
 /* Feeds a READ response (MS-SMB2 2.2.20) with message id msg_id and len bytes of data. */
-static void read_response_data(struct fixture *f, uint64_t msg_id, uint32_t tree_id,
+static void read_response_data(struct conn_fixture *f, uint64_t msg_id, uint32_t tree_id,
                                const uint8_t *data, size_t len)
 {
     struct test_buf b = {.len = 0};
@@ -809,13 +773,13 @@ static void read_response_data(struct fixture *f, uint64_t msg_id, uint32_t tree
     tb_le32(&b, (uint32_t)len);
     tb_zeros(&b, 8); /* DataRemaining, Reserved2 */
     tb_bytes(&b, data, len);
-    feed(f, false, &b);
+    conn_fixture_feed(f, false, &b);
 }
 
 /* The capture starts after the CREATE: a bind written to an unknown FileId starts a pipe. */
 static void test_smb2_unknown_file_bind_starts_pipe(void **state)
 {
-    struct fixture *f = *state;
+    struct conn_fixture *f = *state;
     write_data(f, 231, TREE_IPC, FILE_ID_PIPE, TEST_DCERPC_BIND, sizeof(TEST_DCERPC_BIND));
     assert_int_equal(ctr_value("smb.pipes_inferred"), 1);
     assert_int_equal(ctr_value("smb.pipe_bytes_to_server"), 72);
@@ -823,7 +787,7 @@ static void test_smb2_unknown_file_bind_starts_pipe(void **state)
 
 static void test_smb2_unknown_file_other_data_ignored(void **state)
 {
-    struct fixture *f = *state;
+    struct conn_fixture *f = *state;
     uint8_t text[72];
     memset(text, 'A', sizeof(text));
     write_data(f, 231, TREE_IPC, FILE_ID_PIPE, text, sizeof(text));
@@ -834,7 +798,7 @@ static void test_smb2_unknown_file_other_data_ignored(void **state)
 /* A file on a disk share may contain anything, including bytes that look like a bind. */
 static void test_smb2_unknown_file_on_disk_share_ignored(void **state)
 {
-    struct fixture *f = *state;
+    struct conn_fixture *f = *state;
     logon(f, NT_STATUS_SUCCESS);
     tree_connect(f, 3, "\\\\WORKSTATION6\\C$", TREE_C, 1);
     write_data(f, 4, TREE_C, FILE_ID_A, TEST_DCERPC_BIND, sizeof(TEST_DCERPC_BIND));
@@ -845,7 +809,7 @@ static void test_smb2_unknown_file_on_disk_share_ignored(void **state)
 /* FSCTL_PIPE_TRANSCEIVE is only valid on a named pipe, so it proves one whatever the data. */
 static void test_smb2_unknown_file_transceive_starts_pipe(void **state)
 {
-    struct fixture *f = *state;
+    struct conn_fixture *f = *state;
     ioctl_transceive(f, 5, NT_STATUS_SUCCESS, 100);
     assert_int_equal(ctr_value("smb.pipes_inferred"), 1);
     assert_int_equal(ctr_value("smb.pipe_bytes_to_server"), 40);
@@ -855,7 +819,7 @@ static void test_smb2_unknown_file_transceive_starts_pipe(void **state)
 /* A READ response whose request was not captured goes to the pipe written last. */
 static void test_smb2_unmatched_read_reaches_last_pipe(void **state)
 {
-    struct fixture *f = *state;
+    struct conn_fixture *f = *state;
     uint8_t ack[60] = {0};
     memcpy(ack, TEST_DCERPC_BIND_ACK_HEADER, sizeof(TEST_DCERPC_BIND_ACK_HEADER));
     write_data(f, 231, TREE_IPC, FILE_ID_PIPE, TEST_DCERPC_BIND, sizeof(TEST_DCERPC_BIND));
@@ -872,7 +836,7 @@ static void test_smb2_unmatched_read_reaches_last_pipe(void **state)
 /* SMB 3.x multichannel: a pipe opened on one connection is written and closed on another. */
 static void test_smb2_pipe_used_on_second_channel(void **state)
 {
-    struct fixture *f = *state;
+    struct conn_fixture *f = *state;
     pipe_open(f);
     struct smb_conn *first = f->conn;
     f->conn = smb_conn_new(&f->meta);
@@ -889,7 +853,7 @@ static void test_smb2_pipe_used_on_second_channel(void **state)
     tb_le16(&b, 0);
     tb_le32(&b, 0);
     tb_bytes(&b, FILE_ID_PIPE, 16);
-    feed(f, true, &b);
+    conn_fixture_feed(f, true, &b);
     smb_conn_free(first);
     write_data(f, 7, TREE_IPC, FILE_ID_PIPE, TEST_DCERPC_BIND, sizeof(TEST_DCERPC_BIND));
     /* The closed handle is a new, inferred pipe now. */
@@ -899,7 +863,7 @@ static void test_smb2_pipe_used_on_second_channel(void **state)
 /* Freeing the connection that opened a pipe removes it from the other channels. */
 static void test_smb2_pipe_forgotten_with_owner(void **state)
 {
-    struct fixture *f = *state;
+    struct conn_fixture *f = *state;
     uint8_t text[72];
     memset(text, 'A', sizeof(text));
     pipe_open(f);
@@ -934,7 +898,7 @@ static void compound_relate(struct test_buf *b, size_t start, bool response)
  */
 static void test_smb2_compound_create_write_read_pipe(void **state)
 {
-    struct fixture *f = *state;
+    struct conn_fixture *f = *state;
     struct test_buf b = {.len = 0};
     static const uint8_t FILE_ID_RELATED[16] = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
                                                 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff};
@@ -965,7 +929,7 @@ static void test_smb2_compound_create_write_read_pipe(void **state)
     tb_le64(&b, 0);
     tb_bytes(&b, FILE_ID_RELATED, 16);
     tb_zeros(&b, 17);
-    feed(f, true, &b);
+    conn_fixture_feed(f, true, &b);
     assert_int_equal(ctr_value("smb2.related_create_file"), 2);
     assert_int_equal(ctr_value("smb.pipe_bytes_to_server"), 0);
 
@@ -990,7 +954,7 @@ static void test_smb2_compound_create_write_read_pipe(void **state)
     tb_le32(&b, sizeof(ack));
     tb_zeros(&b, 8);
     tb_bytes(&b, ack, sizeof(ack));
-    feed(f, false, &b);
+    conn_fixture_feed(f, false, &b);
 
     assert_int_equal(ctr_value("smb.pipes_opened"), 1);
     assert_int_equal(ctr_value("smb.pipe_bytes_to_server"), 72);
@@ -1000,7 +964,7 @@ static void test_smb2_compound_create_write_read_pipe(void **state)
 /* When the compound's CREATE fails, the data written after it reaches no stream. */
 static void test_smb2_compound_failed_create_drops_data(void **state)
 {
-    struct fixture *f = *state;
+    struct conn_fixture *f = *state;
     struct test_buf b = {.len = 0};
     static const uint8_t FILE_ID_RELATED[16] = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
                                                 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff};
@@ -1020,13 +984,13 @@ static void test_smb2_compound_failed_create_drops_data(void **state)
     tb_bytes(&b, FILE_ID_RELATED, 16);
     tb_zeros(&b, 16);
     tb_bytes(&b, TEST_DCERPC_BIND, sizeof(TEST_DCERPC_BIND));
-    feed(f, true, &b);
+    conn_fixture_feed(f, true, &b);
 
     b.len = 0;
     header(&b, SMB2_CREATE, true, STATUS_ACCESS_DENIED, 10, SESSION_ID, TREE_IPC);
     tb_le16(&b, 9);
     tb_zeros(&b, 7);
-    feed(f, false, &b);
+    conn_fixture_feed(f, false, &b);
     assert_int_equal(ctr_value("smb.pipes_opened"), 0);
     assert_int_equal(ctr_value("smb.pipe_bytes_to_server"), 0);
 }
@@ -1045,7 +1009,7 @@ static void bulk_write_head(struct test_buf *b, uint32_t tree_id, uint32_t next_
 
 static void test_smb2_bulk_write_on_disk_share_is_cut(void **state)
 {
-    struct fixture *f = *state;
+    struct conn_fixture *f = *state;
     logon(f, NT_STATUS_SUCCESS);
     tree_connect(f, 3, "\\\\WORKSTATION6\\C$", TREE_C, 1);
     struct test_buf b = {.len = 0};
@@ -1057,7 +1021,7 @@ static void test_smb2_bulk_write_on_disk_share_is_cut(void **state)
 
 static void test_smb2_bulk_write_on_pipe_share_is_kept(void **state)
 {
-    struct fixture *f = *state;
+    struct conn_fixture *f = *state;
     logon(f, NT_STATUS_SUCCESS);
     tree_connect(f, 3, "\\\\WORKSTATION6\\IPC$", TREE_IPC, 2);
     struct test_buf b = {.len = 0};
@@ -1068,7 +1032,7 @@ static void test_smb2_bulk_write_on_pipe_share_is_kept(void **state)
 
 static void test_smb2_bulk_write_unknown_tree_is_kept(void **state)
 {
-    struct fixture *f = *state;
+    struct conn_fixture *f = *state;
     struct test_buf b = {.len = 0};
     /* No TREE_CONNECT seen, as in a capture that starts mid-session: it may be a pipe. */
     bulk_write_head(&b, 77, 0);
@@ -1078,7 +1042,7 @@ static void test_smb2_bulk_write_unknown_tree_is_kept(void **state)
 
 static void test_smb2_bulk_write_in_compound_is_kept(void **state)
 {
-    struct fixture *f = *state;
+    struct conn_fixture *f = *state;
     logon(f, NT_STATUS_SUCCESS);
     tree_connect(f, 3, "\\\\WORKSTATION6\\C$", TREE_C, 1);
     struct test_buf b = {.len = 0};
@@ -1094,54 +1058,54 @@ int main(void)
         cmocka_unit_test(test_smb2_header_rejects_short_buffer),
         cmocka_unit_test(test_smb2_header_rejects_bad_magic),
         cmocka_unit_test(test_smb2_header_request_has_no_status),
-        cmocka_unit_test_setup_teardown(test_smb2_logon_emits_4624, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_smb2_logon_failure_emits_4625, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_smb2_tree_connect_emits_5140, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_smb2_bulk_write_on_disk_share_is_cut, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_smb2_create_session_deleted_not_audited, setup,
-                                        teardown),
-        cmocka_unit_test_setup_teardown(test_smb2_bulk_write_on_pipe_share_is_kept, setup,
-                                        teardown),
-        cmocka_unit_test_setup_teardown(test_smb2_bulk_write_unknown_tree_is_kept, setup,
-                                        teardown),
-        cmocka_unit_test_setup_teardown(test_smb2_bulk_write_in_compound_is_kept, setup,
-                                        teardown),
-        cmocka_unit_test_setup_teardown(test_smb2_create_emits_5145, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_smb2_created_file_adds_write_data, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_smb2_create_denied_is_audit_failure, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_smb2_tree_disconnect_forgets_tree, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_smb2_compound_creates_emit_each, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_smb2_related_create_inherits_ids, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_smb2_short_next_command_stops_walk, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_smb2_next_command_past_end_stops_walk, setup,
-                                        teardown),
-        cmocka_unit_test_setup_teardown(test_smb2_async_create_matches_final, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_smb2_pipe_write_and_read_reach_stream, setup,
-                                        teardown),
-        cmocka_unit_test_setup_teardown(test_smb2_pipe_transceive_reaches_stream, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_smb2_pipe_close_stops_stream, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_smb2_cut_write_reports_gap, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_smb2_transform_counted_per_session, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_smb2_create_prefix_sweep, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_smb2_pending_cap_counts_limit, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_smb2_unanswered_create_emitted_at_free, setup,
-                                        teardown),
-        cmocka_unit_test_setup_teardown(test_smb2_kerberos_logon_marked, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_smb2_second_channel_uses_known_tree, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_smb2_unknown_file_bind_starts_pipe, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_smb2_unknown_file_other_data_ignored, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_smb2_unknown_file_on_disk_share_ignored, setup,
-                                        teardown),
-        cmocka_unit_test_setup_teardown(test_smb2_unknown_file_transceive_starts_pipe, setup,
-                                        teardown),
-        cmocka_unit_test_setup_teardown(test_smb2_unmatched_read_reaches_last_pipe, setup,
-                                        teardown),
-        cmocka_unit_test_setup_teardown(test_smb2_pipe_used_on_second_channel, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_smb2_pipe_forgotten_with_owner, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_smb2_compound_create_write_read_pipe, setup,
-                                        teardown),
-        cmocka_unit_test_setup_teardown(test_smb2_compound_failed_create_drops_data, setup,
-                                        teardown),
+        cmocka_unit_test_setup_teardown(test_smb2_logon_emits_4624, conn_fixture_setup, conn_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_smb2_logon_failure_emits_4625, conn_fixture_setup, conn_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_smb2_tree_connect_emits_5140, conn_fixture_setup, conn_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_smb2_bulk_write_on_disk_share_is_cut, conn_fixture_setup, conn_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_smb2_create_session_deleted_not_audited, conn_fixture_setup,
+                                        conn_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_smb2_bulk_write_on_pipe_share_is_kept, conn_fixture_setup,
+                                        conn_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_smb2_bulk_write_unknown_tree_is_kept, conn_fixture_setup,
+                                        conn_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_smb2_bulk_write_in_compound_is_kept, conn_fixture_setup,
+                                        conn_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_smb2_create_emits_5145, conn_fixture_setup, conn_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_smb2_created_file_adds_write_data, conn_fixture_setup, conn_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_smb2_create_denied_is_audit_failure, conn_fixture_setup, conn_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_smb2_tree_disconnect_forgets_tree, conn_fixture_setup, conn_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_smb2_compound_creates_emit_each, conn_fixture_setup, conn_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_smb2_related_create_inherits_ids, conn_fixture_setup, conn_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_smb2_short_next_command_stops_walk, conn_fixture_setup, conn_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_smb2_next_command_past_end_stops_walk, conn_fixture_setup,
+                                        conn_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_smb2_async_create_matches_final, conn_fixture_setup, conn_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_smb2_pipe_write_and_read_reach_stream, conn_fixture_setup,
+                                        conn_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_smb2_pipe_transceive_reaches_stream, conn_fixture_setup, conn_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_smb2_pipe_close_stops_stream, conn_fixture_setup, conn_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_smb2_cut_write_reports_gap, conn_fixture_setup, conn_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_smb2_transform_counted_per_session, conn_fixture_setup, conn_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_smb2_create_prefix_sweep, conn_fixture_setup, conn_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_smb2_pending_cap_counts_limit, conn_fixture_setup, conn_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_smb2_unanswered_create_emitted_at_free, conn_fixture_setup,
+                                        conn_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_smb2_kerberos_logon_marked, conn_fixture_setup, conn_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_smb2_second_channel_uses_known_tree, conn_fixture_setup, conn_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_smb2_unknown_file_bind_starts_pipe, conn_fixture_setup, conn_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_smb2_unknown_file_other_data_ignored, conn_fixture_setup, conn_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_smb2_unknown_file_on_disk_share_ignored, conn_fixture_setup,
+                                        conn_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_smb2_unknown_file_transceive_starts_pipe, conn_fixture_setup,
+                                        conn_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_smb2_unmatched_read_reaches_last_pipe, conn_fixture_setup,
+                                        conn_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_smb2_pipe_used_on_second_channel, conn_fixture_setup, conn_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_smb2_pipe_forgotten_with_owner, conn_fixture_setup, conn_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_smb2_compound_create_write_read_pipe, conn_fixture_setup,
+                                        conn_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_smb2_compound_failed_create_drops_data, conn_fixture_setup,
+                                        conn_fixture_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
