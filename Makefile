@@ -65,7 +65,7 @@ $(BUILD)/wireaudit: $(MAIN_OBJ) $(LIB)
 
 $(LIB): $(LIB_OBJS)
 	$(Q)rm -f $@
-	$(Q)ar rcs $@ $^
+	$(Q)$(AR) rcs $@ $^
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)

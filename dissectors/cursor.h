@@ -48,21 +48,114 @@ static inline size_t cur_offset(const struct cursor *c)
 /* Marks the cursor malformed; later reads fail. */
 void cur_fail(struct cursor *c);
 
-uint8_t cur_u8(struct cursor *c);
-uint16_t cur_le16(struct cursor *c);
-uint32_t cur_le32(struct cursor *c);
-uint64_t cur_le64(struct cursor *c);
-uint16_t cur_be16(struct cursor *c);
-uint32_t cur_be32(struct cursor *c);
+/*
+ * The fixed-size reads below are inline: every dissector calls them for every
+ * header field, and a call costs more than the read.
+ */
+
+/* Returns the next n bytes without advancing, or NULL (status set) when unavailable. */
+static inline const uint8_t *cur_need(struct cursor *c, size_t n)
+{
+    if (c->status != CUR_OK) {
+        return NULL;
+    }
+    if (n > c->len - c->off) {
+        c->status = CUR_TRUNCATED;
+        return NULL;
+    }
+    return c->base + c->off;
+}
+
+static inline uint8_t cur_u8(struct cursor *c)
+{
+    const uint8_t *p = cur_need(c, 1);
+    if (p == NULL) {
+        return 0;
+    }
+    c->off += 1;
+    return p[0];
+}
+
+static inline uint16_t cur_le16(struct cursor *c)
+{
+    const uint8_t *p = cur_need(c, 2);
+    if (p == NULL) {
+        return 0;
+    }
+    c->off += 2;
+    return (uint16_t)(p[0] | (p[1] << 8));
+}
+
+static inline uint32_t cur_le32(struct cursor *c)
+{
+    const uint8_t *p = cur_need(c, 4);
+    if (p == NULL) {
+        return 0;
+    }
+    c->off += 4;
+    return (uint32_t)p[0] | ((uint32_t)p[1] << 8) | ((uint32_t)p[2] << 16) |
+           ((uint32_t)p[3] << 24);
+}
+
+static inline uint64_t cur_le64(struct cursor *c)
+{
+    const uint8_t *p = cur_need(c, 8);
+    if (p == NULL) {
+        return 0;
+    }
+    uint64_t v = 0;
+    for (int i = 7; i >= 0; i--) {
+        v = (v << 8) | p[i];
+    }
+    c->off += 8;
+    return v;
+}
+
+static inline uint16_t cur_be16(struct cursor *c)
+{
+    const uint8_t *p = cur_need(c, 2);
+    if (p == NULL) {
+        return 0;
+    }
+    c->off += 2;
+    return (uint16_t)((p[0] << 8) | p[1]);
+}
+
+static inline uint32_t cur_be32(struct cursor *c)
+{
+    const uint8_t *p = cur_need(c, 4);
+    if (p == NULL) {
+        return 0;
+    }
+    c->off += 4;
+    return ((uint32_t)p[0] << 24) | ((uint32_t)p[1] << 16) | ((uint32_t)p[2] << 8) |
+           (uint32_t)p[3];
+}
 
 /* Advances n bytes; sets TRUNCATED (and does not move) when fewer remain. */
-void cur_skip(struct cursor *c, size_t n);
+static inline void cur_skip(struct cursor *c, size_t n)
+{
+    if (cur_need(c, n) != NULL) {
+        c->off += n;
+    }
+}
 
 /* Advances to the next multiple of align (a power of two) counted from base. */
 void cur_align(struct cursor *c, size_t align);
 
 /* Moves to absolute offset off within the span; off may equal len. */
-void cur_seek(struct cursor *c, size_t off);
+static inline void cur_seek(struct cursor *c, size_t off)
+{
+    if (c->status != CUR_OK) {
+        return;
+    }
+    if (off > c->len) {
+        c->status = CUR_TRUNCATED;
+        return;
+    }
+    c->off = off;
+}
+
 
 /* Copies n bytes into dst of size dst_size; fails (MALFORMED) when n > dst_size. */
 void cur_copy(struct cursor *c, void *dst, size_t dst_size, size_t n);

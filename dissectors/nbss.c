@@ -230,6 +230,7 @@ void nbss_data(struct nbss_dir *dir, const uint8_t *data, size_t len, const stru
         case NBSS_SKIP:
             used = (size_t)WA_MIN((uint64_t)len, (uint64_t)dir->skip_len);
             dir->skip_len -= used;
+            CTR_ADD("nbss.bytes_skipped", used);
             if (dir->skip_len == 0) {
                 dir->state = NBSS_HEADER;
             }

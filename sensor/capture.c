@@ -97,8 +97,9 @@ static void cap_checksum_decide(struct cap_input *ci)
  * checksums are verified, so the packet is left out as the receiver would
  * drop it. Snapped packets cannot be verified and are kept.
  */
-static bool cap_checksum_accepts(struct cap_input *ci, const struct tcp_segment *seg)
+static bool cap_checksum_accepts(void *ctx, const struct tcp_segment *seg)
 {
+    struct cap_input *ci = ctx;
     if (!ci->checksum_verify) {
         return true;
     }
@@ -157,9 +158,6 @@ static void cap_handle_packet(struct cap_input *ci, int linktype, const uint8_t 
     }
     if (status != WA_OK) {
         CTR_INC("decode.not_tcp");
-        return;
-    }
-    if (!cap_checksum_accepts(ci, &seg)) {
         return;
     }
     struct pkt_meta pm = {.time_us = time_us, .frame = ci->frame};
@@ -317,6 +315,7 @@ static struct cap_input *cap_input_new(const char *path, enum input_kind kind)
         cap_close(&ci->in);
         return NULL;
     }
+    flow_table_set_accept(ci->flows, cap_checksum_accepts, ci);
     return ci;
 }
 

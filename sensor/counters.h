@@ -42,4 +42,14 @@ void ctr_write(FILE *out, const char *prefix, bool json);
         (*ctr_cached_slot_)++;                                                                 \
     } while (0)
 
+/* Adds n to a counter, caching its slot in a static at the call site. */
+#define CTR_ADD(name, n)                                                                       \
+    do {                                                                                       \
+        static uint64_t *ctr_cached_slot_;                                                     \
+        if (ctr_cached_slot_ == NULL) {                                                        \
+            ctr_cached_slot_ = ctr_slot(name);                                                 \
+        }                                                                                      \
+        *ctr_cached_slot_ += (n);                                                              \
+    } while (0)
+
 #endif

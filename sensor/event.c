@@ -59,11 +59,31 @@ static uint32_t arena_put(struct event *ev, const char *s, size_t len)
     return off;
 }
 
+/*
+ * Returns a hash of name that ignores ASCII case, and its length in *len. Names
+ * equal under strcmp() or strcasecmp() hash alike, so a lookup compares the
+ * text only of fields whose hash matches.
+ */
+static uint32_t name_hash(const char *name, size_t *len)
+{
+    uint32_t h = 2166136261u;
+    const unsigned char *p = (const unsigned char *)name;
+    for (; *p != '\0'; p++) {
+        unsigned char c = *p;
+        if (c >= 'A' && c <= 'Z') {
+            c = (unsigned char)(c - 'A' + 'a');
+        }
+        h = (h ^ c) * 16777619u;
+    }
+    *len = (size_t)(p - (const unsigned char *)name);
+    return h;
+}
+
 static struct event_field *field_find(struct event_field_list *fl, const char *arena,
-                                      const char *name)
+                                      const char *name, uint32_t hash)
 {
     for (uint32_t i = 0; i < fl->count; i++) {
-        if (strcmp(arena + fl->items[i].name_off, name) == 0) {
+        if (fl->items[i].name_hash == hash && strcmp(arena + fl->items[i].name_off, name) == 0) {
             return &fl->items[i];
         }
     }
@@ -74,7 +94,9 @@ static enum wa_status field_store(struct event *ev, enum event_list list, const 
                                   const char *value, size_t value_len, bool numeric)
 {
     struct event_field_list *fl = &ev->lists[list];
-    struct event_field *f = field_find(fl, ev->arena, name);
+    size_t name_len;
+    uint32_t hash = name_hash(name, &name_len);
+    struct event_field *f = field_find(fl, ev->arena, name, hash);
     if (f == NULL) {
         if (fl->count == fl->cap) {
             uint32_t cap = fl->cap != 0 ? fl->cap * 2 : 16;
@@ -85,13 +107,14 @@ static enum wa_status field_store(struct event *ev, enum event_list list, const 
             fl->items = grown;
             fl->cap = cap;
         }
-        uint32_t name_off = arena_put(ev, name, strlen(name));
+        uint32_t name_off = arena_put(ev, name, name_len);
         if (name_off == UINT32_MAX) {
             return WA_LIMIT;
         }
         f = &fl->items[fl->count++];
         f->name_off = name_off;
         f->value_off = UINT32_MAX;
+        f->name_hash = hash;
     }
     uint32_t value_off = arena_put(ev, value, value_len);
     if (value_off == UINT32_MAX) {
@@ -143,19 +166,33 @@ enum wa_status event_setf(struct event *ev, enum event_list list, const char *na
     return st;
 }
 
+/* Writes value in decimal to the end of buf (at least 20 bytes); returns where the digits start. */
+static char *format_u64(uint64_t value, char *end)
+{
+    char *p = end;
+    do {
+        *--p = (char)('0' + value % 10);
+        value /= 10;
+    } while (value != 0);
+    return p;
+}
+
 enum wa_status event_set_u64(struct event *ev, enum event_list list, const char *name,
                              uint64_t value)
 {
     char text[24];
-    int n = snprintf(text, sizeof(text), "%llu", (unsigned long long)value);
-    return field_store(ev, list, name, text, (size_t)n, true);
+    char *digits = format_u64(value, text + sizeof(text));
+    return field_store(ev, list, name, digits, (size_t)(text + sizeof(text) - digits), true);
 }
 
 const char *event_get(const struct event *ev, enum event_list list, const char *name)
 {
     const struct event_field_list *fl = &ev->lists[list];
+    size_t name_len;
+    uint32_t hash = name_hash(name, &name_len);
     for (uint32_t i = 0; i < fl->count; i++) {
-        if (strcasecmp(ev->arena + fl->items[i].name_off, name) == 0) {
+        if (fl->items[i].name_hash == hash &&
+            strcasecmp(ev->arena + fl->items[i].name_off, name) == 0) {
             return ev->arena + fl->items[i].value_off;
         }
     }
@@ -211,6 +248,32 @@ fail:
     return NULL;
 }
 
+/* Size of the text of one second, "YYYY-MM-DDTHH:MM:SS", with room for years past 9999. */
+#define SECOND_TEXT_SIZE 48
+
+/*
+ * Writes "YYYY-MM-DDTHH:MM:SS" of secs into out; returns false when gmtime_r()
+ * cannot represent it. Events come in time order, so the text of the last
+ * second is kept per thread and reused.
+ */
+static bool format_second(int64_t secs, char out[SECOND_TEXT_SIZE])
+{
+    static _Thread_local int64_t cached_secs = INT64_MIN;
+    static _Thread_local char cached[SECOND_TEXT_SIZE];
+    if (secs != cached_secs) {
+        time_t t = (time_t)secs;
+        struct tm tm;
+        if (gmtime_r(&t, &tm) == NULL) {
+            return false;
+        }
+        snprintf(cached, sizeof(cached), "%04d-%02d-%02dT%02d:%02d:%02d", tm.tm_year + 1900,
+                 tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
+        cached_secs = secs;
+    }
+    memcpy(out, cached, sizeof(cached));
+    return true;
+}
+
 char *event_format_time(int64_t time_us, char *buf, size_t size)
 {
     int64_t secs = time_us / 1000000;
@@ -219,14 +282,12 @@ char *event_format_time(int64_t time_us, char *buf, size_t size)
         micros += 1000000;
         secs -= 1;
     }
-    time_t t = (time_t)secs;
-    struct tm tm;
-    if (gmtime_r(&t, &tm) == NULL) {
+    char second[SECOND_TEXT_SIZE];
+    if (!format_second(secs, second)) {
         snprintf(buf, size, "invalid");
         return buf;
     }
-    snprintf(buf, size, "%04d-%02d-%02dT%02d:%02d:%02d.%06dZ", tm.tm_year + 1900,
-             tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, (int)micros);
+    snprintf(buf, size, "%s.%06dZ", second, (int)micros);
     return buf;
 }
 
@@ -354,99 +415,175 @@ static size_t utf8_sequence_len(const unsigned char *s)
     return n;
 }
 
+/*
+ * JSON text is built in this buffer and handed to stdio in large pieces,
+ * because stdio's per-call locking costs more than the formatting of a
+ * short value.
+ */
+struct jbuf {
+    FILE *out;
+    size_t len;
+    char data[4096];
+};
+
+static void jb_flush(struct jbuf *b)
+{
+    if (b->len != 0) {
+        fwrite(b->data, 1, b->len, b->out);
+        b->len = 0;
+    }
+}
+
+static void jb_write(struct jbuf *b, const void *p, size_t n)
+{
+    if (n > sizeof(b->data) - b->len) {
+        jb_flush(b);
+        if (n > sizeof(b->data)) {
+            fwrite(p, 1, n, b->out);
+            return;
+        }
+    }
+    memcpy(b->data + b->len, p, n);
+    b->len += n;
+}
+
+static void jb_putc(struct jbuf *b, char c)
+{
+    if (b->len == sizeof(b->data)) {
+        jb_flush(b);
+    }
+    b->data[b->len++] = c;
+}
+
+static void jb_puts(struct jbuf *b, const char *s)
+{
+    jb_write(b, s, strlen(s));
+}
+
+static void jb_u64(struct jbuf *b, uint64_t value)
+{
+    char text[24];
+    char *digits = format_u64(value, text + sizeof(text));
+    jb_write(b, digits, (size_t)(text + sizeof(text) - digits));
+}
+
+/* Writes byte c as \u00XX. */
+static void jb_escape_byte(struct jbuf *b, unsigned char c)
+{
+    static const char hex[] = "0123456789abcdef";
+    char text[6] = {'\\', 'u', '0', '0', hex[c >> 4], hex[c & 0xf]};
+    jb_write(b, text, sizeof(text));
+}
+
 /* True for bytes that stand for themselves inside a JSON string: printable ASCII but '"' and '\\'. */
 static bool json_plain(unsigned char c)
 {
     return c >= 0x20 && c < 0x7f && c != '"' && c != '\\';
 }
 
-void json_write_string(FILE *out, const char *s)
+static void jb_string(struct jbuf *b, const char *s)
 {
     const unsigned char *p = (const unsigned char *)s;
-    putc('"', out);
+    jb_putc(b, '"');
     while (*p != '\0') {
-        /* Copy the longest run of plain bytes in one call; most values are all plain. */
+        /* Copy the longest run of plain bytes at once; most values are all plain. */
         const unsigned char *run = p;
         while (json_plain(*p)) {
             p++;
         }
         if (p != run) {
-            fwrite(run, 1, (size_t)(p - run), out);
+            jb_write(b, run, (size_t)(p - run));
             continue;
         }
         unsigned char c = *p;
         if (c == '"' || c == '\\') {
-            putc('\\', out);
-            putc(c, out);
+            char text[2] = {'\\', (char)c};
+            jb_write(b, text, 2);
             p++;
         } else if (c == '\n') {
-            fputs("\\n", out);
+            jb_write(b, "\\n", 2);
             p++;
         } else if (c == '\r') {
-            fputs("\\r", out);
+            jb_write(b, "\\r", 2);
             p++;
         } else if (c == '\t') {
-            fputs("\\t", out);
+            jb_write(b, "\\t", 2);
             p++;
         } else if (c < 0x80) {
-            fprintf(out, "\\u%04x", c);
+            jb_escape_byte(b, c);
             p++;
         } else {
             size_t n = utf8_sequence_len(p);
             if (n == 0) {
                 /* Not UTF-8: keep the byte's value visible as a Latin-1 code point. */
-                fprintf(out, "\\u%04x", c);
+                jb_escape_byte(b, c);
                 p++;
             } else {
-                fwrite(p, 1, n, out);
+                jb_write(b, p, n);
                 p += n;
             }
         }
     }
-    putc('"', out);
+    jb_putc(b, '"');
+}
+
+void json_write_string(FILE *out, const char *s)
+{
+    struct jbuf b;
+    b.out = out;
+    b.len = 0;
+    jb_string(&b, s);
+    jb_flush(&b);
 }
 
 /* Writes the pairs of list as JSON members, each preceded by a comma unless it is first. */
-static void write_list(FILE *out, const struct event *ev, enum event_list list, bool first)
+static void write_list(struct jbuf *b, const struct event *ev, enum event_list list, bool first)
 {
     const struct event_field_list *fl = &ev->lists[list];
     for (uint32_t i = 0; i < fl->count; i++) {
         if (!first || i != 0) {
-            putc(',', out);
+            jb_putc(b, ',');
         }
-        json_write_string(out, ev->arena + fl->items[i].name_off);
-        putc(':', out);
+        jb_string(b, ev->arena + fl->items[i].name_off);
+        jb_putc(b, ':');
         if (fl->items[i].numeric) {
-            fputs(ev->arena + fl->items[i].value_off, out);
+            jb_puts(b, ev->arena + fl->items[i].value_off);
         } else {
-            json_write_string(out, ev->arena + fl->items[i].value_off);
+            jb_string(b, ev->arena + fl->items[i].value_off);
         }
     }
 }
 
 bool event_write_json(const struct event *ev, FILE *out)
 {
+    struct jbuf b;
+    b.out = out;
+    b.len = 0;
     char when[40];
-    fprintf(out, "{\"EventID\":%u,\"TimeCreated\":\"%s\"", ev->event_id,
-            event_format_time(ev->time_us, when, sizeof(when)));
-    write_list(out, ev, EVENT_DATA, false);
-    fputs(",\"Source\":{\"origin\":", out);
-    fputs(ev->origin == EVENT_ORIGIN_WIRE ? "\"wire\"" : "\"host\"", out);
+    jb_puts(&b, "{\"EventID\":");
+    jb_u64(&b, ev->event_id);
+    jb_puts(&b, ",\"TimeCreated\":\"");
+    jb_puts(&b, event_format_time(ev->time_us, when, sizeof(when)));
+    jb_putc(&b, '"');
+    write_list(&b, ev, EVENT_DATA, false);
+    jb_puts(&b, ",\"Source\":{\"origin\":");
+    jb_puts(&b, ev->origin == EVENT_ORIGIN_WIRE ? "\"wire\"" : "\"host\"");
     if (ev->input != NULL) {
-        fputs(",\"input\":", out);
-        json_write_string(out, ev->input);
+        jb_puts(&b, ",\"input\":");
+        jb_string(&b, ev->input);
     }
-    fprintf(out, ",\"%s\":%llu", ev->origin == EVENT_ORIGIN_WIRE ? "frame" : "record",
-            (unsigned long long)ev->record);
+    jb_puts(&b, ev->origin == EVENT_ORIGIN_WIRE ? ",\"frame\":" : ",\"record\":");
+    jb_u64(&b, ev->record);
     if (ev->link != 0) {
-        fprintf(out, ",\"linked\":true");
+        jb_puts(&b, ",\"linked\":true");
     }
-    putc('}', out);
+    jb_putc(&b, '}');
     if (ev->lists[EVENT_WIRE].count != 0) {
-        fputs(",\"Wire\":{", out);
-        write_list(out, ev, EVENT_WIRE, true);
-        putc('}', out);
+        jb_puts(&b, ",\"Wire\":{");
+        write_list(&b, ev, EVENT_WIRE, true);
+        jb_putc(&b, '}');
     }
-    fputs("}\n", out);
+    jb_write(&b, "}\n", 2);
+    jb_flush(&b);
     return !ferror(out);
 }

@@ -35,6 +35,7 @@ enum event_list {
 struct event_field {
     uint32_t name_off;
     uint32_t value_off;
+    uint32_t name_hash;     /* event_name_hash() of the name, compared before the text */
     bool numeric;           /* value is written to JSON without quotes */
 };
 

@@ -60,6 +60,8 @@ struct flow_table {
     uint32_t lru_tail;
     const char *input;
     const struct event_sink *sink;
+    flow_accept_fn accept;
+    void *accept_ctx;
 };
 
 struct dcerpc_hint {
@@ -413,12 +415,13 @@ static void expire_idle(struct flow_table *ft, int64_t now_us)
     }
 }
 
-/* Returns the flow of seg, starting one when seg may begin a connection; NULL otherwise. */
+/*
+ * Returns the flow of seg, starting one when seg may begin a connection; NULL
+ * otherwise. f and *from_client are the result of lookup() for seg and hash.
+ */
 static struct flow *flow_find_or_start(struct flow_table *ft, const struct tcp_segment *seg,
-                                       bool *from_client)
+                                       uint32_t hash, struct flow *f, bool *from_client)
 {
-    uint32_t hash = hash_segment(seg);
-    struct flow *f = lookup(ft, seg, hash, from_client);
     bool opening = (seg->flags & (TCP_FLAG_SYN | TCP_FLAG_ACK)) == TCP_FLAG_SYN;
     if (f != NULL && opening && (f->data_seen[0] || f->data_seen[1])) {
         /* A SYN on a flow that carried data starts a new connection on the same ports. */
@@ -435,6 +438,32 @@ static struct flow *flow_find_or_start(struct flow_table *ft, const struct tcp_s
         return NULL;
     }
     return flow_start(ft, seg, hash, from_client);
+}
+
+/*
+ * Returns true when every payload byte of seg, sent in direction d of f, is
+ * file data that the SMB framing discards by length (the body of a READ
+ * response or WRITE request), so that nothing seg carries can change what is
+ * dissected:
+ * - its bytes are discarded whatever they hold;
+ * - it is the next in order, so its sequence number only moves delivery over
+ *   bytes that are discarded anyway, and a later copy of the same bytes is a
+ *   retransmission;
+ * - it has no SYN, FIN or RST;
+ * - neither direction holds out-of-order segments, so its acknowledgement
+ *   number, the one header field left, is not used (see reasm_ack()).
+ * A checksum check may then be left out, which spares reading file data that
+ * nothing else reads.
+ */
+static bool payload_discarded(const struct flow *f, int d, const struct tcp_segment *seg)
+{
+    const struct reasm_dir *rd = &f->reasm[d];
+    const struct nbss_dir *nd = &f->nbss[d];
+    return f->app == FLOW_APP_SMB && f->smb != NULL && seg->payload_len != 0 &&
+           seg->payload_len == seg->payload_wire_len &&
+           (seg->flags & (TCP_FLAG_SYN | TCP_FLAG_FIN | TCP_FLAG_RST)) == 0 && rd->started &&
+           rd->next_seq == seg->seq && rd->held == NULL && f->reasm[1 - d].held == NULL &&
+           nd->state == NBSS_SKIP && nd->skip_len >= seg->payload_len;
 }
 
 /*
@@ -459,8 +488,17 @@ void flow_table_process(struct flow_table *ft, const struct tcp_segment *seg,
                         const struct pkt_meta *pm)
 {
     expire_idle(ft, pm->time_us);
+    uint32_t hash = hash_segment(seg);
     bool from_client = false;
-    struct flow *f = flow_find_or_start(ft, seg, &from_client);
+    struct flow *f = lookup(ft, seg, hash, &from_client);
+    if (ft->accept != NULL) {
+        if (f != NULL && payload_discarded(f, from_client ? 0 : 1, seg)) {
+            CTR_INC("tcp.checksum_not_needed");
+        } else if (!ft->accept(ft->accept_ctx, seg)) {
+            return;
+        }
+    }
+    f = flow_find_or_start(ft, seg, hash, f, &from_client);
     if (f == NULL) {
         return;
     }
@@ -524,6 +562,12 @@ struct flow_table *flow_table_new(uint32_t capacity, const char *input,
     ft->input = input;
     ft->sink = sink;
     return ft;
+}
+
+void flow_table_set_accept(struct flow_table *ft, flow_accept_fn accept, void *ctx)
+{
+    ft->accept = accept;
+    ft->accept_ctx = ctx;
 }
 
 void flow_table_end_all(struct flow_table *ft)

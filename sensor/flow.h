@@ -13,6 +13,7 @@
 #ifndef WA_FLOW_H
 #define WA_FLOW_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "../dissectors/proto.h"
@@ -38,6 +39,20 @@ void flow_table_end_all(struct flow_table *ft);
 
 /* Frees the table; flows still open are ended first. Accepts NULL. */
 void flow_table_free(struct flow_table *ft);
+
+/*
+ * Decides whether a segment may be used, such as a checksum check; returns
+ * false to leave the segment out as the receiver would.
+ */
+typedef bool (*flow_accept_fn)(void *ctx, const struct tcp_segment *seg);
+
+/*
+ * Installs accept, called for every segment the table processes except those
+ * whose payload lands wholly in bytes the SMB framing discards by length (see
+ * flow.c). NULL, the default, accepts every segment.
+ * Counter: tcp.checksum_not_needed, segments not passed to accept.
+ */
+void flow_table_set_accept(struct flow_table *ft, flow_accept_fn accept, void *ctx);
 
 /* Processes one decoded TCP segment captured at pm->time_us. */
 void flow_table_process(struct flow_table *ft, const struct tcp_segment *seg,
