@@ -9,7 +9,6 @@
 #include "smb_events.h"
 
 #include <ctype.h>
-#include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
@@ -67,11 +66,16 @@ void smb_format_access_list(uint32_t mask, char *out, size_t out_size)
         if ((mask & ACCESS_CODES[i].bit) == 0) {
             continue;
         }
-        int wrote = snprintf(out + n, out_size - n, "%s%s", n > 0 ? " " : "", ACCESS_CODES[i].code);
-        if (wrote < 0 || (size_t)wrote >= out_size - n) {
+        size_t code_len = strlen(ACCESS_CODES[i].code);
+        size_t sep = n > 0 ? 1 : 0;
+        if (sep + code_len >= out_size - n) {
             return;
         }
-        n += (size_t)wrote;
+        if (sep != 0) {
+            out[n++] = ' ';
+        }
+        memcpy(out + n, ACCESS_CODES[i].code, code_len + 1);
+        n += code_len;
     }
 }
 
@@ -139,7 +143,7 @@ static void put(struct event_builder *b, enum event_list list, const char *name,
 
 static void put_hex(struct event_builder *b, enum event_list list, const char *name, uint64_t value)
 {
-    if (b->ok && event_setf(b->ev, list, name, "0x%" PRIx64, value) != WA_OK) {
+    if (b->ok && event_set_hex(b->ev, list, name, value, 0) != WA_OK) {
         b->ok = false;
     }
 }
@@ -154,9 +158,14 @@ static void put_u64(struct event_builder *b, enum event_list list, const char *n
 /* IpPort is text in EventData, as Windows writes every EventData value. */
 static void put_port(struct event_builder *b, uint16_t port)
 {
-    if (b->ok && event_setf(b->ev, EVENT_DATA, "IpPort", "%u", port) != WA_OK) {
-        b->ok = false;
-    }
+    char text[8];
+    char *p = text + sizeof(text);
+    *--p = '\0';
+    do {
+        *--p = (char)('0' + port % 10);
+        port /= 10;
+    } while (port != 0);
+    put(b, EVENT_DATA, "IpPort", p);
 }
 
 static void put_status(struct event_builder *b, uint32_t status, bool no_response)
@@ -165,7 +174,7 @@ static void put_status(struct event_builder *b, uint32_t status, bool no_respons
         put(b, EVENT_WIRE, "Response", "none");
         return;
     }
-    if (b->ok && event_setf(b->ev, EVENT_WIRE, "NtStatus", "0x%08x", status) != WA_OK) {
+    if (b->ok && event_set_hex(b->ev, EVENT_WIRE, "NtStatus", status, 8) != WA_OK) {
         b->ok = false;
     }
 }

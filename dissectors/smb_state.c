@@ -65,6 +65,8 @@ struct shared_pipe {
 
 static struct shared_session shared_sessions[SHARED_SESSIONS_MAX];
 static struct shared_pipe shared_pipes[SHARED_PIPES_MAX];
+/* Entries of shared_pipes in use; most connections share none, and the scan is then skipped. */
+static size_t shared_pipe_count;
 static struct shared_tree shared_trees[SHARED_TREES_MAX];
 static uint64_t shared_clock;
 
@@ -73,6 +75,7 @@ void smb_shared_reset(void)
     memset(shared_sessions, 0, sizeof(shared_sessions));
     memset(shared_trees, 0, sizeof(shared_trees));
     memset(shared_pipes, 0, sizeof(shared_pipes));
+    shared_pipe_count = 0;
     shared_clock = 0;
 }
 
@@ -351,7 +354,7 @@ struct smb_pipe *smb_pipe_get(struct smb_state *st, const uint8_t file_id[16])
     if (local != NULL || !is_shared(st)) {
         return local;
     }
-    for (size_t i = 0; i < SHARED_PIPES_MAX; i++) {
+    for (size_t i = 0; i < SHARED_PIPES_MAX && shared_pipe_count != 0; i++) {
         struct shared_pipe *s = &shared_pipes[i];
         if (s->in_use && s->pipe->in_use && memcmp(s->pipe->file_id, file_id, 16) == 0 &&
             strcmp(s->server, st->meta->server_addr) == 0) {
@@ -371,6 +374,7 @@ void smb_pipe_publish(const struct smb_state *st, struct smb_pipe *pipe)
         struct shared_pipe *s = &shared_pipes[i];
         if (!s->in_use) {
             s->in_use = true;
+            shared_pipe_count++;
             s->pipe = pipe;
             copy_text(s->server, sizeof(s->server), st->meta->server_addr);
             return;
@@ -386,6 +390,7 @@ static void shared_pipe_forget(const struct smb_pipe *pipe)
     for (size_t i = 0; i < SHARED_PIPES_MAX; i++) {
         if (shared_pipes[i].in_use && shared_pipes[i].pipe == pipe) {
             memset(&shared_pipes[i], 0, sizeof(shared_pipes[i]));
+            shared_pipe_count--;
         }
     }
 }

@@ -177,6 +177,23 @@ static char *format_u64(uint64_t value, char *end)
     return p;
 }
 
+enum wa_status event_set_hex(struct event *ev, enum event_list list, const char *name,
+                             uint64_t value, unsigned min_digits)
+{
+    static const char hex[] = "0123456789abcdef";
+    char text[20];
+    char *p = text + sizeof(text);
+    unsigned digits = 0;
+    do {
+        *--p = hex[value & 0xf];
+        value >>= 4;
+        digits++;
+    } while (value != 0 || (digits < min_digits && digits < 16));
+    *--p = 'x';
+    *--p = '0';
+    return field_store(ev, list, name, p, (size_t)(text + sizeof(text) - p), false);
+}
+
 enum wa_status event_set_u64(struct event *ev, enum event_list list, const char *name,
                              uint64_t value)
 {

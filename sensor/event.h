@@ -81,6 +81,14 @@ enum wa_status event_set_n(struct event *ev, enum event_list list, const char *n
 enum wa_status event_setf(struct event *ev, enum event_list list, const char *name,
                           const char *fmt, ...) WA_WARN_UNUSED WA_PRINTF(4, 5);
 
+/*
+ * Stores value as text the way Windows renders hex fields: "0x", then
+ * lowercase digits without leading zeros, padded to at least min_digits
+ * ("0x2" with 0, "0x00000000" with 8).
+ */
+enum wa_status event_set_hex(struct event *ev, enum event_list list, const char *name,
+                             uint64_t value, unsigned min_digits) WA_WARN_UNUSED;
+
 /* Stores an unsigned number written to JSON as a number. */
 enum wa_status event_set_u64(struct event *ev, enum event_list list, const char *name,
                              uint64_t value) WA_WARN_UNUSED;
