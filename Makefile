@@ -32,13 +32,13 @@ WARNINGS := -Wall -Wextra -Werror -Wshadow -Wconversion -Wno-sign-conversion -Wf
             -Wundef -Wwrite-strings -Wimplicit-fallthrough
 HARDENING := -D_FORTIFY_SOURCE=2 -fstack-protector-strong -fPIE
 OPT ?= -O2 -g
-CFLAGS_ALL := -std=c11 -D_GNU_SOURCE $(OPT) $(WARNINGS) $(PKG_CFLAGS) -MMD -MP
+CFLAGS_ALL := -std=c11 -D_GNU_SOURCE -pthread $(OPT) $(WARNINGS) $(PKG_CFLAGS) -MMD -MP
 ifneq ($(SANITIZE),)
 CFLAGS_ALL += -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
-LDFLAGS_ALL := -fsanitize=address,undefined
+LDFLAGS_ALL := -pthread -fsanitize=address,undefined
 else
 CFLAGS_ALL += $(HARDENING)
-LDFLAGS_ALL := -pie
+LDFLAGS_ALL := -pthread -pie
 endif
 CFLAGS_ALL += $(CFLAGS)
 LDFLAGS_ALL += $(LDFLAGS)

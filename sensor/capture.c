@@ -555,7 +555,8 @@ void cap_live_write_stats(struct input *in, FILE *out)
     }
     fprintf(out, "wireaudit: %s: received %u, dropped %u, dropped by interface %u\n", ci->name,
             stats.ps_recv, stats.ps_drop, stats.ps_ifdrop);
-    *ctr_slot("capture.dropped") = (uint64_t)stats.ps_drop + stats.ps_ifdrop;
+    atomic_store_explicit(ctr_slot("capture.dropped"), (uint64_t)stats.ps_drop + stats.ps_ifdrop,
+                          memory_order_relaxed);
 }
 
 void cap_live_break(struct input *in)

@@ -2,20 +2,29 @@
 #ifndef WA_COUNTERS_H
 #define WA_COUNTERS_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 
 /*
- * Counters are process-wide and single-threaded. A name is registered on first
- * use and keeps its slot for the life of the process; names are "module.what"
- * in lower case. At most CTR_MAX names exist; past that, ctr_slot() returns a
- * shared overflow slot counted under "counters.overflow".
+ * Counters are process-wide. A name is registered on first use and keeps its
+ * slot for the life of the process; names are "module.what" in lower case. At
+ * most CTR_MAX names exist; past that, ctr_slot() returns a shared overflow
+ * slot counted under "counters.overflow".
+ *
+ * Two threads count: the capture thread and the thread that consumes released
+ * events (see pipeline.c). Registration takes a lock. Each counter is written
+ * by one thread only, so an increment is a relaxed load and store rather than
+ * a locked read-modify-write, which would cost more than the work it counts;
+ * any thread may read any counter at any time.
  */
 #define CTR_MAX 512
 
+typedef _Atomic uint64_t ctr_value_t;
+
 /* Returns the stable slot for name, registering it on first use. Never NULL. */
-uint64_t *ctr_slot(const char *name);
+ctr_value_t *ctr_slot(const char *name);
 
 /* Adds n to the counter name. */
 void ctr_add(const char *name, uint64_t n);
@@ -32,24 +41,26 @@ void ctr_reset_all(void);
  */
 void ctr_write(FILE *out, const char *prefix, bool json);
 
-/* Increments a counter, caching its slot in a static at the call site. */
-#define CTR_INC(name)                                                                          \
-    do {                                                                                       \
-        static uint64_t *ctr_cached_slot_;                                                     \
-        if (ctr_cached_slot_ == NULL) {                                                        \
-            ctr_cached_slot_ = ctr_slot(name);                                                 \
-        }                                                                                      \
-        (*ctr_cached_slot_)++;                                                                 \
-    } while (0)
+/* Adds n to the counter in slot; only the thread that owns the counter calls this. */
+static inline void ctr_bump(ctr_value_t *slot, uint64_t n)
+{
+    atomic_store_explicit(slot, atomic_load_explicit(slot, memory_order_relaxed) + n,
+                          memory_order_relaxed);
+}
 
 /* Adds n to a counter, caching its slot in a static at the call site. */
 #define CTR_ADD(name, n)                                                                       \
     do {                                                                                       \
-        static uint64_t *ctr_cached_slot_;                                                     \
-        if (ctr_cached_slot_ == NULL) {                                                        \
-            ctr_cached_slot_ = ctr_slot(name);                                                 \
+        static ctr_value_t *_Atomic ctr_cached_slot_;                                          \
+        ctr_value_t *ctr_s_ = atomic_load_explicit(&ctr_cached_slot_, memory_order_relaxed);   \
+        if (ctr_s_ == NULL) {                                                                  \
+            ctr_s_ = ctr_slot(name);                                                           \
+            atomic_store_explicit(&ctr_cached_slot_, ctr_s_, memory_order_relaxed);            \
         }                                                                                      \
-        *ctr_cached_slot_ += (n);                                                              \
+        ctr_bump(ctr_s_, (n));                                                                 \
     } while (0)
+
+/* Increments a counter, caching its slot in a static at the call site. */
+#define CTR_INC(name) CTR_ADD(name, 1)
 
 #endif

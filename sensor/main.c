@@ -106,6 +106,9 @@ static void usage(FILE *out)
           "                          (default 5)\n"
           "      --link-skew SEC     clock difference allowed between a host event and its\n"
           "                          rebuilt twin (default 3)\n"
+          "      --threads 1|2       2 (the default) writes, links and correlates events on a\n"
+          "                          second thread while packets are dissected; 1 does all\n"
+          "                          on one thread. Output is the same either way\n"
           "\n"
           "  -h, --help              show this help\n"
           "      --version           show the version\n"
@@ -147,6 +150,7 @@ enum {
     OPT_FLOW_TIMEOUT,
     OPT_REORDER_WINDOW,
     OPT_LINK_SKEW,
+    OPT_THREADS,
     OPT_CHECKSUM_MODE,
     OPT_VERSION
 };
@@ -173,6 +177,7 @@ static const struct option long_options[] = {
     {"flow-timeout", required_argument, NULL, OPT_FLOW_TIMEOUT},
     {"reorder-window", required_argument, NULL, OPT_REORDER_WINDOW},
     {"link-skew", required_argument, NULL, OPT_LINK_SKEW},
+    {"threads", required_argument, NULL, OPT_THREADS},
     {"checksum-mode", required_argument, NULL, OPT_CHECKSUM_MODE},
     {"version", no_argument, NULL, OPT_VERSION},
     {NULL, 0, NULL, 0},
@@ -279,6 +284,12 @@ static bool apply_option(struct cli *cli, int opt, const char *arg, int argc)
         }
         wa_opts.link_skew_us = v * 1000000;
         return true;
+    case OPT_THREADS:
+        if (!parse_number("--threads", arg, 1, 2, &v)) {
+            return false;
+        }
+        wa_opts.consumer_thread = v == 2;
+        return true;
     case OPT_CHECKSUM_MODE:
         if (!wa_options_set_checksum_mode(arg)) {
             fprintf(stderr,
@@ -314,6 +325,7 @@ struct run {
     struct report *report;
     struct progress *progress;
     struct input *live;
+    struct pipeline *pipeline;
     char *spool_names; /* PATH_MAX bytes per input file; outlives the inputs */
 };
 
@@ -343,6 +355,8 @@ static void on_tick(void *arg)
         cap_live_write_stats(run->live, stderr);
     }
     if (run->report != NULL) {
+        /* The report is a consumer, which the event thread may be using. */
+        pipeline_sync(run->pipeline);
         report_write(run->report);
     }
 }
@@ -642,6 +656,7 @@ int main(int argc, char **argv)
         status = EXIT_USAGE;
         goto done;
     }
+    run.pipeline = pl;
     run.progress = run.cli.quiet ? NULL : progress_new(stderr);
     unsigned failed = open_inputs(pl, &run, argv + optind, file_count);
     if (run.cli.interface != NULL && run.live == NULL) {

@@ -1,11 +1,58 @@
-/* Time-ordered merge of all inputs through a bounded min-heap. */
+/*
+ * Time-ordered merge of all inputs through a bounded min-heap, and the hand-off
+ * of released events to the consumers.
+ *
+ * The consumers (event output, linking, validation, the report and the
+ * correlator) run on a second thread when wa_opts.consumer_thread is set, so
+ * that dissection and event consumption share two cores. Released events go to
+ * that thread in batches through a bounded ring, in release order, so every
+ * consumer sees exactly the sequence it would see on one thread. The consumer
+ * thread owns the consumers between pipeline_run()'s start and its return;
+ * pipeline_sync() lets the capture thread touch them in between.
+ */
 #include "pipeline.h"
 
+#include <errno.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "counters.h"
 #include "options.h"
+
+/* Events per batch: one lock round trip per batch rather than per event. */
+#define PIPELINE_BATCH 256
+
+/* Batches in the ring; a full ring makes the capture thread wait, which bounds memory. */
+#define PIPELINE_RING 64
+
+/* A partial batch waits at most this long, so live alerts are not held back. */
+#define PIPELINE_FLUSH_NS 50000000L
+
+struct batch {
+    size_t count;
+    struct event *events[PIPELINE_BATCH];
+};
+
+/*
+ * The ring between the threads. Batches [head, head + queued) belong to the
+ * consumer thread; the batch at head + queued is filled by the capture thread.
+ */
+struct worker {
+    pthread_t thread;
+    pthread_mutex_t lock;
+    pthread_cond_t ready;   /* a batch was queued, or closing was set */
+    pthread_cond_t space;   /* a batch was consumed */
+    size_t head;
+    size_t queued;
+    bool busy;              /* the consumer thread is handling a batch */
+    bool closing;
+    size_t fill;            /* head + queued, the batch being filled; capture thread only */
+    struct timespec last_submit;
+    struct batch ring[PIPELINE_RING];
+};
 
 struct pipeline {
     struct pipeline_consumers consumers;
@@ -18,6 +65,7 @@ struct pipeline {
     size_t heap_cap;
     uint64_t next_seq;
     unsigned long long released;
+    struct worker *worker; /* NULL: consumers run on the calling thread */
 };
 
 struct pipeline *pipeline_new(const struct pipeline_consumers *consumers)
@@ -72,9 +120,8 @@ static struct event *heap_pop(struct pipeline *pl)
 }
 
 /* Hands one event to every consumer, in the order the pipeline header lists them, then frees it. */
-static void release(struct pipeline *pl, struct event *ev)
+static void consume(const struct pipeline_consumers *c, struct event *ev)
 {
-    const struct pipeline_consumers *c = &pl->consumers;
     if (c->linker != NULL) {
         linker_process(c->linker, ev);
     }
@@ -90,9 +137,162 @@ static void release(struct pipeline *pl, struct event *ev)
     if (c->corr != NULL) {
         corr_engine_process(c->corr, ev);
     }
-    pl->released++;
     CTR_INC("events.total");
     event_free(ev);
+}
+
+static void *worker_main(void *arg)
+{
+    struct pipeline *pl = arg;
+    struct worker *w = pl->worker;
+    pthread_mutex_lock(&w->lock);
+    for (;;) {
+        while (w->queued == 0 && !w->closing) {
+            pthread_cond_wait(&w->ready, &w->lock);
+        }
+        if (w->queued == 0) {
+            break;
+        }
+        struct batch *b = &w->ring[w->head];
+        w->busy = true;
+        pthread_mutex_unlock(&w->lock);
+        for (size_t i = 0; i < b->count; i++) {
+            consume(&pl->consumers, b->events[i]);
+        }
+        b->count = 0;
+        pthread_mutex_lock(&w->lock);
+        w->busy = false;
+        w->head = (w->head + 1) % PIPELINE_RING;
+        w->queued--;
+        pthread_cond_signal(&w->space);
+    }
+    pthread_mutex_unlock(&w->lock);
+    return NULL;
+}
+
+/* Queues the batch being filled, waiting while the ring is full. */
+static void worker_submit(struct worker *w)
+{
+    pthread_mutex_lock(&w->lock);
+    w->queued++;
+    pthread_cond_signal(&w->ready);
+    while (w->queued == PIPELINE_RING) {
+        pthread_cond_wait(&w->space, &w->lock);
+    }
+    pthread_mutex_unlock(&w->lock);
+    w->fill = (w->fill + 1) % PIPELINE_RING;
+    clock_gettime(CLOCK_MONOTONIC_COARSE, &w->last_submit);
+}
+
+/*
+ * The batch the capture thread fills. Only the capture thread raises queued and
+ * moves fill, and the consumer keeps head + queued unchanged as it takes a
+ * batch, so fill stays equal to head + queued without the lock.
+ */
+static struct batch *worker_filling(struct worker *w)
+{
+    return &w->ring[w->fill];
+}
+
+/* Queues a partial batch that has waited PIPELINE_FLUSH_NS or more. */
+static void worker_flush_old(struct worker *w)
+{
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC_COARSE, &now);
+    long waited = (long)(now.tv_sec - w->last_submit.tv_sec) * 1000000000L +
+                  (now.tv_nsec - w->last_submit.tv_nsec);
+    if (waited >= PIPELINE_FLUSH_NS && worker_filling(w)->count != 0) {
+        worker_submit(w);
+    }
+}
+
+/*
+ * Starts the consumer thread. Signals stay with the calling thread. Returns
+ * false, leaving the consumers on the calling thread, when the thread cannot
+ * be started.
+ */
+static bool worker_start(struct pipeline *pl)
+{
+    struct worker *w = calloc(1, sizeof(*w));
+    if (w == NULL) {
+        return false;
+    }
+    pthread_mutex_init(&w->lock, NULL);
+    pthread_cond_init(&w->ready, NULL);
+    pthread_cond_init(&w->space, NULL);
+    clock_gettime(CLOCK_MONOTONIC_COARSE, &w->last_submit);
+    pl->worker = w;
+    sigset_t all;
+    sigset_t old;
+    sigfillset(&all);
+    pthread_sigmask(SIG_SETMASK, &all, &old);
+    int err = pthread_create(&w->thread, NULL, worker_main, pl);
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    if (err != 0) {
+        fprintf(stderr, "wireaudit: cannot start the event thread (%s); consuming events on the "
+                        "capture thread\n", strerror(err));
+        pl->worker = NULL;
+        pthread_cond_destroy(&w->space);
+        pthread_cond_destroy(&w->ready);
+        pthread_mutex_destroy(&w->lock);
+        free(w);
+        return false;
+    }
+    return true;
+}
+
+/* Queues what is left, waits until the consumer thread has handled all of it, and ends it. */
+static void worker_stop(struct pipeline *pl)
+{
+    struct worker *w = pl->worker;
+    if (w == NULL) {
+        return;
+    }
+    if (worker_filling(w)->count != 0) {
+        worker_submit(w);
+    }
+    pthread_mutex_lock(&w->lock);
+    w->closing = true;
+    pthread_cond_signal(&w->ready);
+    pthread_mutex_unlock(&w->lock);
+    pthread_join(w->thread, NULL);
+    pthread_cond_destroy(&w->space);
+    pthread_cond_destroy(&w->ready);
+    pthread_mutex_destroy(&w->lock);
+    free(w);
+    pl->worker = NULL;
+}
+
+void pipeline_sync(struct pipeline *pl)
+{
+    struct worker *w = pl->worker;
+    if (w == NULL) {
+        return;
+    }
+    if (worker_filling(w)->count != 0) {
+        worker_submit(w);
+    }
+    pthread_mutex_lock(&w->lock);
+    while (w->queued != 0 || w->busy) {
+        pthread_cond_wait(&w->space, &w->lock);
+    }
+    pthread_mutex_unlock(&w->lock);
+}
+
+/* Releases one event: to the consumer thread's ring, or straight to the consumers. */
+static void release(struct pipeline *pl, struct event *ev)
+{
+    pl->released++;
+    struct worker *w = pl->worker;
+    if (w == NULL) {
+        consume(&pl->consumers, ev);
+        return;
+    }
+    struct batch *b = worker_filling(w);
+    b->events[b->count++] = ev;
+    if (b->count == PIPELINE_BATCH) {
+        worker_submit(w);
+    }
 }
 
 static void pipeline_emit(void *arg, struct event *ev)
@@ -177,6 +377,9 @@ static void release_until(struct pipeline *pl, int64_t limit_us)
 void pipeline_run(struct pipeline *pl, volatile sig_atomic_t *stop,
                   void (*on_tick)(void *arg), void *tick_arg)
 {
+    if (wa_opts.consumer_thread) {
+        (void)worker_start(pl);
+    }
     for (;;) {
         if (stop != NULL && *stop) {
             break;
@@ -199,6 +402,9 @@ void pipeline_run(struct pipeline *pl, volatile sig_atomic_t *stop,
                 release_until(pl, clock - wa_opts.reorder_window_us);
             }
         }
+        if (pl->worker != NULL) {
+            worker_flush_old(pl->worker);
+        }
         if (on_tick != NULL) {
             on_tick(tick_arg);
         }
@@ -213,6 +419,7 @@ void pipeline_run(struct pipeline *pl, volatile sig_atomic_t *stop,
         }
     }
     release_until(pl, INT64_MAX);
+    worker_stop(pl);
 }
 
 bool pipeline_write_unfinished(const struct pipeline *pl, FILE *out)

@@ -38,10 +38,20 @@ void pipeline_add_input(struct pipeline *pl, struct input *in);
  * can still produce an earlier one, allowing wa_opts.reorder_window_us of
  * disorder inside one input. Returns early, after draining what is held, when
  * *stop becomes nonzero. Calls on_tick (if not NULL) after each step so the
- * caller can serve signals.
+ * caller can serve signals. While it runs, the consumers may run on a second
+ * thread (wa_opts.consumer_thread); on_tick calls pipeline_sync() before it
+ * uses them. They are back with the caller when pipeline_run() returns.
  */
 void pipeline_run(struct pipeline *pl, volatile sig_atomic_t *stop,
                   void (*on_tick)(void *arg), void *tick_arg);
+
+/*
+ * Waits until every event released so far has been consumed. Between this
+ * call and the next step of pipeline_run(), the calling thread may use the
+ * consumers (from on_tick, say). Returns at once when the consumers run on the
+ * calling thread.
+ */
+void pipeline_sync(struct pipeline *pl);
 
 /*
  * Writes one line per input that was not read to its end ("FILE: interrupted
