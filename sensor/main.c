@@ -106,9 +106,9 @@ static void usage(FILE *out)
           "                          (default 5)\n"
           "      --link-skew SEC     clock difference allowed between a host event and its\n"
           "                          rebuilt twin (default 3)\n"
-          "      --threads 1|2       2 (the default) writes, links and correlates events on a\n"
-          "                          second thread while packets are dissected; 1 does all\n"
-          "                          on one thread. Output is the same either way\n"
+          "      --single-thread     do all work on one thread; by default a second thread\n"
+          "                          writes, links and correlates events while packets are\n"
+          "                          dissected. Output is the same either way\n"
           "\n"
           "  -h, --help              show this help\n"
           "      --version           show the version\n"
@@ -150,7 +150,7 @@ enum {
     OPT_FLOW_TIMEOUT,
     OPT_REORDER_WINDOW,
     OPT_LINK_SKEW,
-    OPT_THREADS,
+    OPT_SINGLE_THREAD,
     OPT_CHECKSUM_MODE,
     OPT_VERSION
 };
@@ -177,7 +177,7 @@ static const struct option long_options[] = {
     {"flow-timeout", required_argument, NULL, OPT_FLOW_TIMEOUT},
     {"reorder-window", required_argument, NULL, OPT_REORDER_WINDOW},
     {"link-skew", required_argument, NULL, OPT_LINK_SKEW},
-    {"threads", required_argument, NULL, OPT_THREADS},
+    {"single-thread", no_argument, NULL, OPT_SINGLE_THREAD},
     {"checksum-mode", required_argument, NULL, OPT_CHECKSUM_MODE},
     {"version", no_argument, NULL, OPT_VERSION},
     {NULL, 0, NULL, 0},
@@ -284,11 +284,8 @@ static bool apply_option(struct cli *cli, int opt, const char *arg, int argc)
         }
         wa_opts.link_skew_us = v * 1000000;
         return true;
-    case OPT_THREADS:
-        if (!parse_number("--threads", arg, 1, 2, &v)) {
-            return false;
-        }
-        wa_opts.consumer_thread = v == 2;
+    case OPT_SINGLE_THREAD:
+        wa_opts.helper_threads = false;
         return true;
     case OPT_CHECKSUM_MODE:
         if (!wa_options_set_checksum_mode(arg)) {

@@ -21,7 +21,7 @@ void wa_options_defaults(void)
         .reorder_window_us = 5 * 1000000LL,
         .reorder_max_events = 1000000,
         .link_skew_us = 3 * 1000000LL,
-        .consumer_thread = true,
+        .helper_threads = true,
         .report_max_events = 20000,
         .corr_max_groups = 100000,
         .corr_tolerance_us = 5 * 1000000LL,

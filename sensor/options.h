@@ -33,7 +33,7 @@ struct wa_options {
     int64_t reorder_window_us;     /* events may arrive this late, default 5 s */
     uint32_t reorder_max_events;   /* events held for reordering, default 1000000 */
     int64_t link_skew_us;          /* host/wire twin window, default 3 s */
-    bool consumer_thread;          /* consume released events on a second thread, default true */
+    bool helper_threads;           /* consume released events on a second thread, default true */
 
     /* Report */
     uint32_t report_max_events;    /* events embedded whole in the --report page, default 20000 */

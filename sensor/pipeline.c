@@ -3,7 +3,7 @@
  * of released events to the consumers.
  *
  * The consumers (event output, linking, validation, the report and the
- * correlator) run on a second thread when wa_opts.consumer_thread is set, so
+ * correlator) run on a second thread when wa_opts.helper_threads is set, so
  * that dissection and event consumption share two cores. Released events go to
  * that thread in batches through a bounded ring, in release order, so every
  * consumer sees exactly the sequence it would see on one thread. The consumer
@@ -377,7 +377,7 @@ static void release_until(struct pipeline *pl, int64_t limit_us)
 void pipeline_run(struct pipeline *pl, volatile sig_atomic_t *stop,
                   void (*on_tick)(void *arg), void *tick_arg)
 {
-    if (wa_opts.consumer_thread) {
+    if (wa_opts.helper_threads) {
         (void)worker_start(pl);
     }
     for (;;) {

@@ -39,7 +39,7 @@ void pipeline_add_input(struct pipeline *pl, struct input *in);
  * disorder inside one input. Returns early, after draining what is held, when
  * *stop becomes nonzero. Calls on_tick (if not NULL) after each step so the
  * caller can serve signals. While it runs, the consumers may run on a second
- * thread (wa_opts.consumer_thread); on_tick calls pipeline_sync() before it
+ * thread (wa_opts.helper_threads); on_tick calls pipeline_sync() before it
  * uses them. They are back with the caller when pipeline_run() returns.
  */
 void pipeline_run(struct pipeline *pl, volatile sig_atomic_t *stop,
