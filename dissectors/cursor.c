@@ -3,14 +3,6 @@
 
 #include <string.h>
 
-void cur_init(struct cursor *c, const void *base, size_t len)
-{
-    c->base = base;
-    c->len = base != NULL ? len : 0;
-    c->off = 0;
-    c->status = CUR_OK;
-}
-
 void cur_fail(struct cursor *c)
 {
     c->status = CUR_MALFORMED;
@@ -20,23 +12,6 @@ void cur_align(struct cursor *c, size_t align)
 {
     size_t pad = (align - (c->off & (align - 1))) & (align - 1);
     cur_skip(c, pad);
-}
-
-void cur_copy(struct cursor *c, void *dst, size_t dst_size, size_t n)
-{
-    if (c->status != CUR_OK) {
-        return;
-    }
-    if (n > dst_size) {
-        c->status = CUR_MALFORMED;
-        return;
-    }
-    const uint8_t *p = cur_need(c, n);
-    if (p == NULL) {
-        return;
-    }
-    memcpy(dst, p, n);
-    c->off += n;
 }
 
 const uint8_t *cur_view(struct cursor *c, size_t n)

@@ -5,6 +5,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "../sensor/common.h"
 
@@ -28,7 +29,13 @@ struct cursor {
     enum cur_status status;
 };
 
-void cur_init(struct cursor *c, const void *base, size_t len);
+static inline void cur_init(struct cursor *c, const void *base, size_t len)
+{
+    c->base = base;
+    c->len = base != NULL ? len : 0;
+    c->off = 0;
+    c->status = CUR_OK;
+}
 
 static inline bool cur_ok(const struct cursor *c)
 {
@@ -158,7 +165,22 @@ static inline void cur_seek(struct cursor *c, size_t off)
 
 
 /* Copies n bytes into dst of size dst_size; fails (MALFORMED) when n > dst_size. */
-void cur_copy(struct cursor *c, void *dst, size_t dst_size, size_t n);
+static inline void cur_copy(struct cursor *c, void *dst, size_t dst_size, size_t n)
+{
+    if (c->status != CUR_OK) {
+        return;
+    }
+    if (n > dst_size) {
+        c->status = CUR_MALFORMED;
+        return;
+    }
+    const uint8_t *p = cur_need(c, n);
+    if (p == NULL) {
+        return;
+    }
+    memcpy(dst, p, n);
+    c->off += n;
+}
 
 /* Returns a pointer to the next n bytes and advances, or NULL when fewer remain. */
 const uint8_t *cur_view(struct cursor *c, size_t n);

@@ -3,18 +3,35 @@
 
 #include <stddef.h>
 #include <string.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 /*
  * Returns the ones' complement sum of data as 16-bit words in host byte order,
  * not yet folded. RFC 1071 section 2 shows the sum is independent of byte
  * order and that 32-bit words may be added and folded later, so words are
- * read eight bytes at a time and added as two 32-bit halves. An odd last
- * byte is padded with a zero byte.
+ * added as 32-bit halves into 64-bit sums: sixteen bytes at a time with SSE2
+ * (part of every x86-64 processor), eight at a time elsewhere. An odd last
+ * byte is padded with a zero byte. Packets of up to 64 KiB cannot carry a
+ * 64-bit sum over.
  */
 static uint64_t sum_bytes(const uint8_t *data, size_t len)
 {
     uint64_t sum = 0;
     size_t i = 0;
+#ifdef __SSE2__
+    __m128i zero = _mm_setzero_si128();
+    __m128i acc = zero;
+    for (; i + 16 <= len; i += 16) {
+        __m128i words = _mm_loadu_si128((const __m128i *)(const void *)(data + i));
+        acc = _mm_add_epi64(acc, _mm_unpacklo_epi32(words, zero));
+        acc = _mm_add_epi64(acc, _mm_unpackhi_epi32(words, zero));
+    }
+    uint64_t lanes[2];
+    _mm_storeu_si128((__m128i *)(void *)lanes, acc);
+    sum = lanes[0] + lanes[1];
+#endif
     for (; i + 8 <= len; i += 8) {
         uint64_t words;
         memcpy(&words, data + i, sizeof(words));

@@ -25,15 +25,16 @@ static bool ndpi_failed;
 /*
  * Creates the nDPI module on first need. Initialisation loads nDPI's host and
  * address lists (about 30 ms and 6 MB on the 2-vCPU build machine), which
- * captures whose flows all use the fast-path ports never pay. Returns false
- * when nDPI is unavailable.
+ * captures whose flows all use the fast-path ports never pay. The Tor address
+ * list and libgcrypt (for QUIC) are left out: neither bears on finding SMB or
+ * DCE-RPC. Returns false when nDPI is unavailable.
  */
 static bool ndpi_ready(void)
 {
     if (ndpi_module != NULL || ndpi_failed || ndpi_references == 0) {
         return ndpi_module != NULL;
     }
-    ndpi_module = ndpi_init_detection_module(ndpi_no_prefs);
+    ndpi_module = ndpi_init_detection_module(ndpi_dont_load_tor_hosts | ndpi_dont_init_libgcrypt);
     if (ndpi_module == NULL) {
         CTR_INC("classify.ndpi_unavailable");
         ndpi_failed = true;

@@ -176,6 +176,80 @@ static void test_checksum_sample_skips_unverifiable(void **state)
     assert_int_equal(sample.bad, 1);
 }
 
+/* RFC 1071 sum of data as big-endian 16-bit words, one word at a time: the reference. */
+static uint32_t reference_sum(const uint8_t *data, size_t len, uint32_t sum)
+{
+    for (size_t i = 0; i < len; i += 2) {
+        sum += (uint32_t)(data[i] << 8) | (i + 1 < len ? data[i + 1] : 0);
+    }
+    return sum;
+}
+
+static uint16_t reference_checksum(uint32_t sum)
+{
+    while (sum >> 16 != 0) {
+        sum = (sum & 0xffff) + (sum >> 16);
+    }
+    return (uint16_t)~sum;
+}
+
+/*
+ * Builds an IPv4 TCP packet with payload_len bytes of payload at offset skew in
+ * buf (so the sum runs over every alignment), with both checksums computed by
+ * the reference. Returns the packet's start.
+ */
+static uint8_t *build_ipv4_tcp(uint8_t *buf, size_t skew, size_t payload_len)
+{
+    uint8_t *p = buf + skew;
+    size_t total = 40 + payload_len;
+    memset(p, 0, 40);
+    p[0] = 0x45;
+    p[2] = (uint8_t)(total >> 8);
+    p[3] = (uint8_t)total;
+    p[8] = 64;
+    p[9] = 6;
+    memcpy(p + 12, (const uint8_t[]){192, 0, 2, 66, 192, 0, 2, 10}, 8);
+    uint16_t ip_sum = reference_checksum(reference_sum(p, 20, 0));
+    p[10] = (uint8_t)(ip_sum >> 8);
+    p[11] = (uint8_t)ip_sum;
+    uint8_t *tcp = p + 20;
+    tcp[0] = 0xc0;
+    tcp[2] = 0x01;
+    tcp[3] = 0xbd;
+    tcp[12] = 0x50;
+    tcp[13] = 0x18;
+    for (size_t i = 0; i < payload_len; i++) {
+        tcp[20 + i] = (uint8_t)(i * 37 + 11);
+    }
+    uint8_t pseudo[12] = {192, 0, 2, 66, 192, 0, 2, 10, 0, 6, (uint8_t)((20 + payload_len) >> 8),
+                          (uint8_t)(20 + payload_len)};
+    uint16_t tcp_sum =
+        reference_checksum(reference_sum(tcp, 20 + payload_len, reference_sum(pseudo, 12, 0)));
+    tcp[16] = (uint8_t)(tcp_sum >> 8);
+    tcp[17] = (uint8_t)tcp_sum;
+    return p;
+}
+
+/* Every payload length up to 300 bytes at every alignment mod 16: good, and bad after a flip. */
+static void test_checksum_agrees_with_reference_sum(void **state)
+{
+    (void)state;
+    static uint8_t buf[16 + 40 + 300];
+    for (size_t skew = 0; skew < 16; skew++) {
+        for (size_t len = 0; len <= 300; len++) {
+            uint8_t *p = build_ipv4_tcp(buf, skew, len);
+            assert_int_equal(verify_raw(p, 40 + len), CHECKSUM_GOOD);
+            if (len > 0) {
+                p[40 + len - 1] ^= 0x01;
+                assert_int_equal(verify_raw(p, 40 + len), CHECKSUM_BAD_TCP);
+                p[40 + len / 2] ^= 0x80;
+                p[40 + len - 1] ^= 0x01;
+                assert_int_equal(verify_raw(p, 40 + len), CHECKSUM_BAD_TCP);
+            }
+        }
+    }
+}
+
 static void test_checksum_linktype_support(void **state)
 {
     (void)state;
@@ -201,6 +275,7 @@ int main(void)
         cmocka_unit_test(test_checksum_sample_ratio_threshold),
         cmocka_unit_test(test_checksum_sample_stops_when_full),
         cmocka_unit_test(test_checksum_sample_skips_unverifiable),
+        cmocka_unit_test(test_checksum_agrees_with_reference_sum),
         cmocka_unit_test(test_checksum_linktype_support),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
