@@ -18,15 +18,34 @@
 #define EVENT_ARENA_FIRST 768u
 #define EVENT_FIELDS_FIRST 16u
 
+/*
+ * An event and its first arena and field lists are one allocation, so that a
+ * typical event costs one malloc() and one free(). Space that outgrows it is
+ * allocated separately.
+ */
+struct event_block {
+    struct event ev;
+    struct event_field items[2][EVENT_FIELDS_FIRST];
+    char arena[EVENT_ARENA_FIRST];
+};
+
 struct event *event_new(uint32_t event_id, int64_t time_us, enum event_origin origin)
 {
-    struct event *ev = calloc(1, sizeof(*ev));
-    if (ev == NULL) {
+    struct event_block *block = malloc(sizeof(*block));
+    if (block == NULL) {
         return NULL;
     }
+    struct event *ev = &block->ev;
+    memset(ev, 0, sizeof(*ev));
     ev->event_id = event_id;
     ev->time_us = time_us;
     ev->origin = origin;
+    ev->arena = block->arena;
+    ev->arena_cap = EVENT_ARENA_FIRST;
+    for (int l = 0; l < 2; l++) {
+        ev->lists[l].items = block->items[l];
+        ev->lists[l].cap = EVENT_FIELDS_FIRST;
+    }
     return ev;
 }
 
@@ -35,10 +54,34 @@ void event_free(struct event *ev)
     if (ev == NULL) {
         return;
     }
-    free(ev->lists[EVENT_DATA].items);
-    free(ev->lists[EVENT_WIRE].items);
-    free(ev->arena);
+    for (int l = 0; l < 2; l++) {
+        if (ev->items_heap[l]) {
+            free(ev->lists[l].items);
+        }
+    }
+    if (ev->arena_heap) {
+        free(ev->arena);
+    }
     free(ev);
+}
+
+/*
+ * Grows a buffer of old_size bytes at *buf to new_size bytes: realloc() when it
+ * is on the heap (*heap), else a new allocation holding a copy. Returns false
+ * when out of memory, leaving the buffer as it was.
+ */
+static bool grow(void **buf, bool *heap, size_t old_size, size_t new_size)
+{
+    void *grown = *heap ? realloc(*buf, new_size) : malloc(new_size);
+    if (grown == NULL) {
+        return false;
+    }
+    if (!*heap) {
+        memcpy(grown, *buf, old_size);
+        *heap = true;
+    }
+    *buf = grown;
+    return true;
 }
 
 /* Copies len bytes plus a NUL into the arena; returns the offset or UINT32_MAX. */
@@ -49,15 +92,15 @@ static uint32_t arena_put(struct event *ev, const char *s, size_t len)
     }
     uint32_t need = ev->arena_used + (uint32_t)len + 1;
     if (need > ev->arena_cap) {
-        uint32_t cap = ev->arena_cap != 0 ? ev->arena_cap : EVENT_ARENA_FIRST;
+        uint32_t cap = ev->arena_cap;
         while (cap < need) {
             cap *= 2;
         }
-        char *grown = realloc(ev->arena, cap);
-        if (grown == NULL) {
+        void *arena = ev->arena;
+        if (!grow(&arena, &ev->arena_heap, ev->arena_used, cap)) {
             return UINT32_MAX;
         }
-        ev->arena = grown;
+        ev->arena = arena;
         ev->arena_cap = cap;
     }
     uint32_t off = ev->arena_used;
@@ -104,13 +147,13 @@ static enum wa_status field_store(struct event *ev, enum event_list list, const 
     struct event_field *f = field_find(fl, ev->arena, name, hash);
     if (f == NULL) {
         if (fl->count == fl->cap) {
-            uint32_t cap = fl->cap != 0 ? fl->cap * 2 : EVENT_FIELDS_FIRST;
-            struct event_field *grown = realloc(fl->items, cap * sizeof(*grown));
-            if (grown == NULL) {
+            void *items = fl->items;
+            if (!grow(&items, &ev->items_heap[list], fl->cap * sizeof(*fl->items),
+                      2 * fl->cap * sizeof(*fl->items))) {
                 return WA_NOMEM;
             }
-            fl->items = grown;
-            fl->cap = cap;
+            fl->items = items;
+            fl->cap *= 2;
         }
         uint32_t name_off = arena_put(ev, name, name_len);
         if (name_off == UINT32_MAX) {
@@ -238,34 +281,46 @@ const char *event_value_at(const struct event *ev, enum event_list list, uint32_
 
 struct event *event_clone(const struct event *ev)
 {
-    struct event *copy = malloc(sizeof(*copy));
+    struct event *copy = event_new(ev->event_id, ev->time_us, ev->origin);
     if (copy == NULL) {
         return NULL;
     }
+    char *arena = copy->arena;
+    struct event_field *items[2] = {copy->lists[0].items, copy->lists[1].items};
     *copy = *ev;
-    copy->arena = NULL;
-    copy->lists[0].items = NULL;
-    copy->lists[1].items = NULL;
-    if (ev->arena_cap != 0) {
-        copy->arena = malloc(ev->arena_cap);
-        if (copy->arena == NULL) {
-            goto fail;
-        }
-        memcpy(copy->arena, ev->arena, ev->arena_used);
-    }
+    copy->arena = arena;
+    copy->arena_cap = EVENT_ARENA_FIRST;
+    copy->arena_heap = false;
     for (int l = 0; l < 2; l++) {
-        if (ev->lists[l].cap == 0) {
-            continue;
-        }
-        size_t bytes = ev->lists[l].cap * sizeof(struct event_field);
-        copy->lists[l].items = malloc(bytes);
-        if (copy->lists[l].items == NULL) {
+        copy->lists[l].items = items[l];
+        copy->lists[l].cap = EVENT_FIELDS_FIRST;
+        copy->items_heap[l] = false;
+    }
+    void *buf = copy->arena;
+    if (ev->arena_used > copy->arena_cap) {
+        if (!grow(&buf, &copy->arena_heap, 0, ev->arena_used)) {
             goto fail;
+        }
+        copy->arena = buf;
+        copy->arena_cap = ev->arena_used;
+    }
+    memcpy(copy->arena, ev->arena, ev->arena_used);
+    for (int l = 0; l < 2; l++) {
+        size_t bytes = ev->lists[l].count * sizeof(struct event_field);
+        if (ev->lists[l].count > copy->lists[l].cap) {
+            buf = copy->lists[l].items;
+            if (!grow(&buf, &copy->items_heap[l], 0, bytes)) {
+                goto fail;
+            }
+            copy->lists[l].items = buf;
+            copy->lists[l].cap = ev->lists[l].count;
         }
         memcpy(copy->lists[l].items, ev->lists[l].items, bytes);
     }
     return copy;
 fail:
+    copy->lists[0].count = 0;
+    copy->lists[1].count = 0;
     event_free(copy);
     return NULL;
 }

@@ -57,6 +57,9 @@ struct event {
     char *arena;
     uint32_t arena_used;
     uint32_t arena_cap;
+    /* The arena and lists start in the event's own allocation; these mark which moved out. */
+    bool arena_heap;
+    bool items_heap[2];
 };
 
 /* Allocates an empty event; returns NULL when out of memory. Free with event_free(). */

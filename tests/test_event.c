@@ -84,6 +84,30 @@ static void test_event_clone_is_independent(void **state)
     event_free(copy);
 }
 
+/* Events that outgrow their first arena and field lists, before and after cloning. */
+static void test_event_grows_past_first_allocation(void **state)
+{
+    (void)state;
+    struct event *ev = event_new(4698, 1, EVENT_ORIGIN_HOST);
+    char name[16];
+    char value[64];
+    for (int i = 0; i < 40; i++) {
+        snprintf(name, sizeof(name), "Field%d", i);
+        snprintf(value, sizeof(value), "value %d %040d", i, i);
+        assert_int_equal(event_set(ev, EVENT_DATA, name, value), WA_OK);
+        assert_int_equal(event_set_u64(ev, EVENT_WIRE, name, (uint64_t)i), WA_OK);
+    }
+    struct event *copy = event_clone(ev);
+    assert_non_null(copy);
+    event_free(ev);
+    assert_int_equal(copy->lists[EVENT_DATA].count, 40);
+    assert_string_equal(event_field(copy, "field39"), "value 39 0000000000000000000000000000000000000039");
+    assert_string_equal(event_get(copy, EVENT_WIRE, "Field0"), "0");
+    assert_int_equal(event_set(copy, EVENT_DATA, "Field40", "more"), WA_OK);
+    assert_string_equal(event_field(copy, "Field40"), "more");
+    event_free(copy);
+}
+
 static void test_event_format_time_writes_microseconds(void **state)
 {
     (void)state;
@@ -169,6 +193,7 @@ int main(void)
         cmocka_unit_test(test_event_set_n_stops_at_length),
         cmocka_unit_test(test_event_setf_handles_long_values),
         cmocka_unit_test(test_event_clone_is_independent),
+        cmocka_unit_test(test_event_grows_past_first_allocation),
         cmocka_unit_test(test_event_format_time_writes_microseconds),
         cmocka_unit_test(test_event_parse_time_accepts_windows_forms),
         cmocka_unit_test(test_event_parse_time_rejects_garbage),
