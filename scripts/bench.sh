@@ -1,5 +1,5 @@
 #!/bin/sh
-# Capture-path benchmark: wall time and peak memory of wireaudit on large SMB
+# Capture-path benchmark: wall time, CPU time and peak memory of wireaudit on large SMB
 # captures, against a bare libpcap read loop (the floor) and tshark extracting
 # the same fields (smb2.tree, smb2.filename, smb.access_mask).
 #
@@ -51,24 +51,27 @@ for mb in "$SMALL_MB" "$LARGE_MB"; do
     fi
 done
 
-# measure LABEL FILE COMMAND...: prints "LABEL FILE seconds peak_kb", fastest of RUNS runs.
+# measure LABEL FILE COMMAND...: prints "LABEL FILE seconds peak_kb cpu_seconds" of the run
+# with the fastest wall time out of RUNS runs; cpu_seconds is user plus system time.
 measure() {
     label=$1
     file=$2
     shift 2
     best=""
+    best_cpu=""
     peak=0
     i=0
     while [ "$i" -lt "$RUNS" ]; do
-        /usr/bin/time -f "%e %M" -o "$WORK/time" "$@" >/dev/null 2>"$WORK/stderr"
-        read -r seconds kb <"$WORK/time"
+        /usr/bin/time -f "%e %M %U %S" -o "$WORK/time" "$@" >/dev/null 2>"$WORK/stderr"
+        read -r seconds kb user sys <"$WORK/time"
         if [ -z "$best" ] || [ "$(echo "$seconds < $best" | bc)" = 1 ]; then
             best=$seconds
+            best_cpu=$(echo "$user + $sys" | bc)
         fi
         [ "$kb" -gt "$peak" ] && peak=$kb
         i=$((i + 1))
     done
-    echo "$label $file $best $peak"
+    echo "$label $file $best $peak $best_cpu"
 }
 
 {
@@ -77,6 +80,8 @@ measure() {
         measure floor "$mb" "$WORK/pcap_floor" "$f"
         measure wireaudit "$mb" "$BIN" -q --keep-going --events /dev/null "$f"
         measure wireaudit-no-rules "$mb" "$BIN" -q --rules "$WORK/rules" --events /dev/null "$f"
+        measure wireaudit-single-thread "$mb" "$BIN" -q --keep-going --single-thread \
+            --events /dev/null "$f"
         if [ "$mb" = "$SMALL_MB" ] || [ -n "$BENCH_TSHARK_LARGE" ]; then
             saved_runs=$RUNS
             RUNS=1
@@ -87,9 +92,9 @@ measure() {
     done
 } >"$WORK/results"
 
-echo "| Tool | File (MB) | Wall time (s) | Peak RSS (MB) | Throughput (MB/s) |"
-echo "|---|---|---|---|---|"
-while read -r label mb seconds kb; do
+echo "| Program | File (MB) | Wall time (s) | CPU time (s) | Peak RSS (MB) | Throughput (MB/s) |"
+echo "|---|---|---|---|---|---|"
+while read -r label mb seconds kb cpu; do
     rate=$(echo "scale=0; $mb / ($seconds + 0.0001)" | bc)
-    echo "| $label | $mb | $seconds | $(echo "scale=1; $kb / 1024" | bc) | $rate |"
+    echo "| $label | $mb | $seconds | $cpu | $(echo "scale=1; $kb / 1024" | bc) | $rate |"
 done <"$WORK/results"

@@ -89,8 +89,8 @@ static void test_event_grows_past_first_allocation(void **state)
 {
     (void)state;
     struct event *ev = event_new(4698, 1, EVENT_ORIGIN_HOST);
-    char name[16];
-    char value[64];
+    char name[32];
+    char value[96];
     for (int i = 0; i < 40; i++) {
         snprintf(name, sizeof(name), "Field%d", i);
         snprintf(value, sizeof(value), "value %d %040d", i, i);
