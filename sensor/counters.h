@@ -15,9 +15,9 @@
  *
  * Two threads count: the capture thread and the thread that consumes released
  * events (see pipeline.c). Registration takes a lock. Each counter is written
- * by one thread only, so an increment is a relaxed load and store rather than
- * a locked read-modify-write, which would cost more than the work it counts;
- * any thread may read any counter at any time.
+ * by one thread only, so an increment is a relaxed load and store. A locked
+ * read-modify-write would cost more than much of the work it counts. Any
+ * thread may read any counter at any time.
  */
 #define CTR_MAX 512
 

@@ -12,7 +12,7 @@
 
 /*
  * First sizes of an event's text arena and of each field list. A rebuilt 5145
- * holds 13 to 15 fields in each list and 500 to 700 bytes of text, so most
+ * has 13 to 15 fields in each list and 500 to 700 bytes of text, so most
  * events are built without growing either.
  */
 #define EVENT_ARENA_FIRST 768u

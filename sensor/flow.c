@@ -443,8 +443,8 @@ static struct flow *flow_find_or_start(struct flow_table *ft, const struct tcp_s
 /*
  * Returns true when every payload byte of seg, sent in direction d of f, is
  * file data that the SMB framing discards by length (the body of a READ
- * response or WRITE request), so that nothing seg carries can change what is
- * dissected:
+ * response or WRITE request). Nothing such a segment carries can then change
+ * what is dissected:
  * - its bytes are discarded whatever they hold;
  * - it is the next in order, so its sequence number only moves delivery over
  *   bytes that are discarded anyway, and a later copy of the same bytes is a

@@ -6,7 +6,7 @@
  * correlator) run on a second thread when wa_opts.helper_threads is set, so
  * that dissection and event consumption share two cores. Released events go to
  * that thread in batches through a bounded ring, in release order, so every
- * consumer sees exactly the sequence it would see on one thread. The consumer
+ * consumer receives exactly the sequence it would receive on one thread. The consumer
  * thread owns the consumers between pipeline_run()'s start and its return;
  * pipeline_sync() lets the capture thread touch them in between.
  */

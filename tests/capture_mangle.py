@@ -21,6 +21,9 @@ Modes:
              of the first SMB2 TREE_CONNECT request for a path ending in ADMIN$
              before it, naming PUBLC$ instead and with a wrong TCP checksum (a
              decoy segment that the server drops)
+  bulk       breaks the TCP checksum of every segment that lies wholly in the
+             data of an SMB2 WRITE request, past its 64-byte header and 48-byte
+             fixed body (file content, which wireaudit skips by length)
 
 Rewritten packets get correct IPv4 header and TCP checksums, because
 wireaudit drops packets whose checksums are wrong. The other packets keep
@@ -128,6 +131,40 @@ def add_decoy(records):
     raise SystemExit("no SMB2 TREE_CONNECT request names the share ADMIN$")
 
 
+def break_write_data(records):
+    """Breaks the TCP checksum of each segment wholly inside SMB2 WRITE data.
+
+    Walks each flow direction's NetBIOS framing in capture order, which the
+    lab captures keep, so stream offsets follow from payload lengths.
+    """
+    streams = {}  # flow key -> [stream offset, bytes seen, [(data start, message end)]]
+    out = []
+    for rec in records:
+        key, span = payload_of(rec[3])
+        if key is None:
+            out.append(rec)
+            continue
+        state = streams.setdefault(key, [0, b"", []])
+        start = state[0]
+        payload = rec[3][span[0]:span[1]]
+        state[0] += len(payload)
+        state[1] += payload
+        # Frame every whole NetBIOS header seen so far; bodies are skipped by their length.
+        while True:
+            framed = state[2][-1][1] if state[2] else 0
+            if framed + 4 > len(state[1]) or framed + 4 + 64 > state[0]:
+                break
+            length = struct.unpack(">I", b"\0" + state[1][framed + 1:framed + 4])[0]
+            smb = state[1][framed + 4:framed + 4 + 64]
+            data_start = framed + 4 + 64 + 48
+            is_write = len(smb) == 64 and smb[:4] == b"\xfeSMB" and smb[12:14] == b"\x09\x00"
+            state[2].append((data_start if is_write else framed + 4 + length, framed + 4 + length))
+        end = start + len(payload)
+        inside = any(begin <= start and end <= stop for begin, stop in state[2])
+        out.append(rec[:3] + [break_tcp_checksum(rec[3])] if inside else rec)
+    return out
+
+
 def rebuild(body, start, payload, seq_delta):
     """Returns a copy of body with payload replaced and the sequence number moved."""
     ip = 14
@@ -160,6 +197,8 @@ def mangle(mode, records):
         return [rec[:3] + [move_port(rec[3])] for rec in records]
     if mode == "decoy":
         return add_decoy(records)
+    if mode == "bulk":
+        return break_write_data(records)
     if mode == "offload":
         return [rec[:3] + [break_tcp_checksum(rec[3]) if tcp_parts(rec[3]) else rec[3]]
                 for rec in records]

@@ -5,6 +5,8 @@
 #   --checksum-mode no the decoy wins, which shows the input exercises the check.
 # - A lab capture taken with checksum offload (every packet wrong) keeps all
 #   its events in auto mode, prints one notice, and loses them with --checksum-mode yes.
+# - Segments lying wholly in WRITE file data are not summed: with their checksums
+#   broken, the events are those of the intact capture and nothing is dropped.
 # - Packets cut by the snap length are not counted as bad.
 # - An overlapping copy with different bytes is counted as reasm.overlap_mismatch.
 # - A pcap with link type 65535 is named in one warning and its packets counted.
@@ -106,6 +108,23 @@ if [ "$(counter offload-yes tcp.bad_checksum)" -eq 0 ]; then
     fail "offload yes: tcp.bad_checksum not counted"
 fi
 echo "ok offload: $offload_events events in auto mode, $(grep -c . "$TMP/offload-yes.events") with --checksum-mode yes"
+
+BULK_SOURCE=pcaps/copy-to-c-share-smb311.pcap
+python3 tests/capture_mangle.py bulk "$BULK_SOURCE" "$TMP/bulk.pcap" || exit 2
+run bulk-intact --checksum-mode yes "$BULK_SOURCE"
+run bulk-broken --checksum-mode yes "$TMP/bulk.pcap"
+# Events name their input file, so compare them without it.
+sed 's/"input":"[^"]*"//' "$TMP/bulk-intact.events" >"$TMP/bulk-intact.cmp"
+sed 's/"input":"[^"]*"//' "$TMP/bulk-broken.events" >"$TMP/bulk-broken.cmp"
+if [ "$(counter bulk-broken tcp.bad_checksum)" -ne 0 ]; then
+    fail "bulk: $(counter bulk-broken tcp.bad_checksum) segments of WRITE data dropped as bad"
+elif [ "$(counter bulk-broken tcp.checksum_not_needed)" -lt 1 ]; then
+    fail "bulk: tcp.checksum_not_needed not counted"
+elif ! cmp -s "$TMP/bulk-intact.cmp" "$TMP/bulk-broken.cmp"; then
+    fail "bulk: events differ from those of the intact capture"
+else
+    echo "ok bulk: $(counter bulk-broken tcp.checksum_not_needed) segments of file data not summed, same events"
+fi
 
 editcap -s 100 "$CORPUS/smb2.pcap" "$TMP/snapped.pcap" >/dev/null 2>&1 || exit 2
 run snapped --checksum-mode yes "$TMP/snapped.pcap"
