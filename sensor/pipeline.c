@@ -26,7 +26,7 @@
 #define PIPELINE_BATCH 256
 
 /* Batches in the ring; a full ring makes the capture thread wait, which bounds memory. */
-#define PIPELINE_RING 64
+#define PIPELINE_RING 16
 
 /* A partial batch waits at most this long, so live alerts are not held back. */
 #define PIPELINE_FLUSH_NS 50000000L
