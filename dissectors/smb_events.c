@@ -456,6 +456,8 @@ static struct smb_pipe *pipe_start(struct smb_state *st, uint64_t session_id, ui
         return NULL;
     }
     slot->in_use = true;
+    slot->owner = st;
+    st->pipes_open++;
     memcpy(slot->file_id, file_id, 16);
     slot->session_id = session_id;
     slot->tree_id = tree_id;

@@ -63,6 +63,7 @@ struct smb_tree {
 /* An open named pipe whose data goes to the DCE-RPC layer. */
 struct smb_pipe {
     bool in_use;
+    struct smb_state *owner; /* the connection whose pipes[] holds this slot */
     uint8_t file_id[16]; /* SMB2 FileId, or the SMB1 FID in the first two bytes */
     uint64_t session_id;
     uint32_t tree_id;
@@ -120,6 +121,7 @@ struct smb_state {
     struct smb_session sessions[SMB_SESSIONS_MAX];
     struct smb_tree trees[SMB_TREES_MAX];
     struct smb_pipe pipes[SMB_PIPES_MAX];
+    uint32_t pipes_open; /* slots of pipes[] in use, so lookups skip an empty table */
     struct smb_pending *pending; /* grows up to SMB_PENDING_MAX entries */
     uint32_t pending_cap;
     uint64_t pipe_clock; /* counts client-to-server pipe deliveries, for smb_pipe_last_written */

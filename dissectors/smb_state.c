@@ -339,7 +339,7 @@ void smb_session_publish(const struct smb_state *st, const struct smb_session *s
 
 static struct smb_pipe *local_pipe_get(struct smb_state *st, const uint8_t file_id[16])
 {
-    for (size_t i = 0; i < SMB_PIPES_MAX; i++) {
+    for (size_t i = 0; i < SMB_PIPES_MAX && st->pipes_open != 0; i++) {
         struct smb_pipe *p = &st->pipes[i];
         if (p->in_use && memcmp(p->file_id, file_id, 16) == 0) {
             return p;
@@ -427,6 +427,8 @@ void smb_pipe_close(struct smb_state *st, const uint8_t file_id[16])
     }
     shared_pipe_forget(p);
     dcerpc_stream_free(p->rpc);
+    /* A pipe shared from another connection of the same client belongs to that one. */
+    p->owner->pipes_open--;
     memset(p, 0, sizeof(*p));
 }
 
@@ -560,4 +562,5 @@ void smb_state_release(struct smb_state *st)
         }
     }
     memset(st->pipes, 0, sizeof(st->pipes));
+    st->pipes_open = 0;
 }
