@@ -1,6 +1,8 @@
 /* Flow classification with nDPI 4.2 plus payload checks for SMB and DCE-RPC; see classify.h. */
 #include "classify.h"
 
+#include <pthread.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -8,6 +10,7 @@
 
 #include "../dissectors/nbss.h"
 #include "counters.h"
+#include "options.h"
 
 /* Packets without payload passed to nDPI per flow: the TCP handshake it tracks. */
 #define CLASSIFY_EMPTY_PACKETS_MAX 3
@@ -21,36 +24,86 @@ struct classify_flow {
 static struct ndpi_detection_module_struct *ndpi_module;
 static unsigned ndpi_references;
 static bool ndpi_failed;
+/* A helper thread runs ndpi_create() and has not been joined yet. */
+static bool ndpi_creating;
+static pthread_t ndpi_creator;
 
 /*
- * Creates the nDPI module on first need. Initialisation loads nDPI's host and
- * address lists (about 30 ms and 6 MB on the 2-vCPU build machine), which
- * captures whose flows all use the fast-path ports never pay. The Tor address
- * list and libgcrypt (for QUIC) are left out: neither bears on finding SMB or
- * DCE-RPC. Returns false when nDPI is unavailable.
+ * Creates the nDPI module, setting ndpi_module or ndpi_failed. Initialisation
+ * loads nDPI's host and address lists (about 30 ms and 6 MB on the 2-vCPU
+ * build machine). The Tor address list and libgcrypt (for QUIC) are left out:
+ * neither bears on finding SMB or DCE-RPC.
  */
-static bool ndpi_ready(void)
+static void ndpi_create(void)
 {
-    if (ndpi_module != NULL || ndpi_failed || ndpi_references == 0) {
-        return ndpi_module != NULL;
-    }
     ndpi_module = ndpi_init_detection_module(ndpi_dont_load_tor_hosts | ndpi_dont_init_libgcrypt);
     if (ndpi_module == NULL) {
         CTR_INC("classify.ndpi_unavailable");
         ndpi_failed = true;
-        return false;
+        return;
     }
     NDPI_PROTOCOL_BITMASK all;
     NDPI_BITMASK_SET_ALL(all);
     ndpi_set_protocol_detection_bitmask2(ndpi_module, &all);
     ndpi_finalize_initialization(ndpi_module);
-    return true;
+}
+
+static void *ndpi_creator_main(void *arg)
+{
+    (void)arg;
+    ndpi_create();
+    return NULL;
+}
+
+/* Waits for the helper thread started by classify_acquire(), if one runs. */
+static void ndpi_wait_creator(void)
+{
+    if (ndpi_creating) {
+        pthread_join(ndpi_creator, NULL);
+        ndpi_creating = false;
+    }
+}
+
+/*
+ * Returns whether the nDPI module is ready, creating it on first need when no
+ * helper thread did. Captures whose flows all use the fast-path ports never
+ * need it. Returns false when nDPI is unavailable.
+ */
+static bool ndpi_ready(void)
+{
+    ndpi_wait_creator();
+    if (ndpi_module != NULL || ndpi_failed || ndpi_references == 0) {
+        return ndpi_module != NULL;
+    }
+    ndpi_create();
+    return ndpi_module != NULL;
+}
+
+/*
+ * Starts creating the nDPI module on a helper thread, so that its start-up
+ * time overlaps the first packets instead of delaying the first flow that
+ * needs classification. Signals stay with the calling thread. Without the
+ * thread, the module is created on first need.
+ */
+static void ndpi_start_creator(void)
+{
+    if (ndpi_creating || !wa_opts.helper_threads || ndpi_module != NULL || ndpi_failed) {
+        return;
+    }
+    sigset_t all;
+    sigset_t old;
+    sigfillset(&all);
+    pthread_sigmask(SIG_SETMASK, &all, &old);
+    ndpi_creating = pthread_create(&ndpi_creator, NULL, ndpi_creator_main, NULL) == 0;
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
 }
 
 bool classify_acquire(void)
 {
     ndpi_references++;
-    return !ndpi_failed;
+    ndpi_start_creator();
+    /* While the helper runs, its outcome is not known yet. */
+    return ndpi_creating || !ndpi_failed;
 }
 
 void classify_release(void)
@@ -58,6 +111,7 @@ void classify_release(void)
     if (ndpi_references == 0 || --ndpi_references > 0) {
         return;
     }
+    ndpi_wait_creator();
     if (ndpi_module != NULL) {
         ndpi_exit_detection_module(ndpi_module);
         ndpi_module = NULL;

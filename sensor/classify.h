@@ -23,9 +23,11 @@ enum flow_app {
 struct classify_flow;
 
 /*
- * Takes a reference on the process-wide nDPI module, which is created when the
- * first flow needs classification. Returns false when nDPI failed to
- * initialise, and classification then relies on the payload checks alone.
+ * Takes a reference on the process-wide nDPI module. A helper thread starts
+ * creating it at once (with wa_opts.helper_threads), else it is created when
+ * the first flow needs classification. Returns false when nDPI is known to
+ * have failed to initialise, and classification then relies on the payload
+ * checks alone.
  */
 bool classify_acquire(void);
 
