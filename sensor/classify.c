@@ -30,7 +30,7 @@ static pthread_t ndpi_creator;
 
 /*
  * Creates the nDPI module, setting ndpi_module or ndpi_failed. Initialisation
- * loads nDPI's host and address lists (about 30 ms and 6 MB on the 2-vCPU
+ * loads nDPI's host and address lists (15 to 30 ms and about 6 MB on the 2-vCPU
  * build machine). The Tor address list and libgcrypt (for QUIC) are left out:
  * neither bears on finding SMB or DCE-RPC.
  */
