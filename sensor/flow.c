@@ -445,25 +445,40 @@ static struct flow *flow_find_or_start(struct flow_table *ft, const struct tcp_s
 }
 
 /*
- * Returns true when every payload byte of seg, sent in direction d of f, is
- * file data that the SMB framing discards by length (the body of a READ
- * response or WRITE request). Nothing such a segment carries can then change
- * what is dissected:
+ * How long after the flow's last verified segment a segment of discarded file
+ * data may go unverified. Such a segment does not refresh the flow's idle time
+ * (see flow_table_process()), so this bounds how far a damaged copy can be
+ * from verified traffic.
+ */
+#define FLOW_UNVERIFIED_MAX_US 1000000
+
+/*
+ * Returns true when every payload byte of seg, sent in direction d of f at
+ * time_us, is file data that the SMB framing discards by length (the body of
+ * a READ response or WRITE request). Nothing such a segment carries can then
+ * change what is dissected:
  * - its bytes are discarded whatever they hold;
  * - it is the next in order, so its sequence number only moves delivery over
  *   bytes that are discarded anyway, and a later copy of the same bytes is a
  *   retransmission;
  * - it has no SYN, FIN or RST;
  * - neither direction holds out-of-order segments, so its acknowledgement
- *   number, the one header field left, is not used (see reasm_ack()).
+ *   number is not used (see reasm_ack());
+ * - its capture time is within FLOW_UNVERIFIED_MAX_US of the flow's last
+ *   verified segment, and it does not count as activity, so it cannot keep an
+ *   idle flow from expiring or from being evicted.
  * A checksum check may then be left out, which spares reading file data that
  * nothing else reads.
  */
-static bool payload_discarded(const struct flow *f, int d, const struct tcp_segment *seg)
+static bool payload_discarded(const struct flow *f, int d, const struct tcp_segment *seg,
+                              int64_t time_us)
 {
     const struct reasm_dir *rd = &f->reasm[d];
     const struct nbss_dir *nd = &f->nbss[d];
-    return f->app == FLOW_APP_SMB && f->smb != NULL && seg->payload_len != 0 &&
+    /* Unsigned difference: damaged timestamps may lie anywhere in the int64 range. */
+    bool recent = time_us >= f->last_us &&
+                  (uint64_t)time_us - (uint64_t)f->last_us <= FLOW_UNVERIFIED_MAX_US;
+    return recent && f->app == FLOW_APP_SMB && f->smb != NULL && seg->payload_len != 0 &&
            seg->payload_len == seg->payload_wire_len &&
            (seg->flags & (TCP_FLAG_SYN | TCP_FLAG_FIN | TCP_FLAG_RST)) == 0 && rd->started &&
            rd->next_seq == seg->seq && rd->held == NULL && f->reasm[1 - d].held == NULL &&
@@ -495,9 +510,11 @@ void flow_table_process(struct flow_table *ft, const struct tcp_segment *seg,
     uint32_t hash = hash_segment(seg);
     bool from_client = false;
     struct flow *f = lookup(ft, seg, hash, &from_client);
+    bool verified = true;
     if (ft->accept != NULL) {
-        if (f != NULL && payload_discarded(f, from_client ? 0 : 1, seg)) {
+        if (f != NULL && payload_discarded(f, from_client ? 0 : 1, seg, pm->time_us)) {
             CTR_INC("tcp.checksum_not_needed");
+            verified = false;
         } else if (!ft->accept(ft->accept_ctx, seg)) {
             return;
         }
@@ -508,9 +525,11 @@ void flow_table_process(struct flow_table *ft, const struct tcp_segment *seg,
     }
     uint32_t i = (uint32_t)(f - ft->flows);
     int d = from_client ? 0 : 1;
-    f->last_us = pm->time_us;
-    lru_unlink(ft, i);
-    lru_append(ft, i);
+    if (verified) {
+        f->last_us = pm->time_us;
+        lru_unlink(ft, i);
+        lru_append(ft, i);
+    }
     if ((seg->flags & TCP_FLAG_SYN) != 0 && !f->data_seen[d]) {
         f->syn_seen[d] = true;
         if (f->app == FLOW_APP_SMB) {

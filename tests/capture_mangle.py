@@ -24,6 +24,10 @@ Modes:
   bulk       breaks the TCP checksum of every segment that lies wholly in the
              data of an SMB2 WRITE request, past its 64-byte header and 48-byte
              fixed body (file content, which wireaudit skips by length)
+  idle       delays the first such segment and everything after it by 400 s,
+             longer than the default flow idle timeout
+  idle-decoy the same, plus a copy of that segment with a wrong TCP checksum
+             200 s into the gap (a decoy that must not keep the flow alive)
 
 Rewritten packets get correct IPv4 header and TCP checksums, because
 wireaudit drops packets whose checksums are wrong. The other packets keep
@@ -131,18 +135,17 @@ def add_decoy(records):
     raise SystemExit("no SMB2 TREE_CONNECT request names the share ADMIN$")
 
 
-def break_write_data(records):
-    """Breaks the TCP checksum of each segment wholly inside SMB2 WRITE data.
+def write_data_indices(records):
+    """Returns the indexes of the records whose TCP payload lies wholly in SMB2 WRITE data.
 
     Walks each flow direction's NetBIOS framing in capture order, which the
     lab captures keep, so stream offsets follow from payload lengths.
     """
     streams = {}  # flow key -> [stream offset, bytes seen, [(data start, message end)]]
-    out = []
-    for rec in records:
+    inside = []
+    for index, rec in enumerate(records):
         key, span = payload_of(rec[3])
         if key is None:
-            out.append(rec)
             continue
         state = streams.setdefault(key, [0, b"", []])
         start = state[0]
@@ -160,9 +163,34 @@ def break_write_data(records):
             is_write = len(smb) == 64 and smb[:4] == b"\xfeSMB" and smb[12:14] == b"\x09\x00"
             state[2].append((data_start if is_write else framed + 4 + length, framed + 4 + length))
         end = start + len(payload)
-        inside = any(begin <= start and end <= stop for begin, stop in state[2])
-        out.append(rec[:3] + [break_tcp_checksum(rec[3])] if inside else rec)
-    return out
+        if any(begin <= start and end <= stop for begin, stop in state[2]):
+            inside.append(index)
+    return inside
+
+
+def break_write_data(records):
+    """Breaks the TCP checksum of each segment wholly inside SMB2 WRITE data."""
+    inside = set(write_data_indices(records))
+    return [rec[:3] + [break_tcp_checksum(rec[3])] if i in inside else rec
+            for i, rec in enumerate(records)]
+
+
+IDLE_GAP_SECONDS = 400
+
+
+def idle_gap(records, decoy):
+    """Delays the first segment of WRITE data and all after it by IDLE_GAP_SECONDS.
+
+    With decoy, a copy of that segment with a wrong TCP checksum comes halfway
+    through the gap.
+    """
+    first = write_data_indices(records)[0]
+    later = [[rec[0] + IDLE_GAP_SECONDS] + rec[1:] for rec in records[first:]]
+    out = records[:first]
+    if decoy:
+        copy = records[first]
+        out.append([copy[0] + IDLE_GAP_SECONDS // 2] + copy[1:3] + [break_tcp_checksum(copy[3])])
+    return out + later
 
 
 def rebuild(body, start, payload, seq_delta):
@@ -199,6 +227,8 @@ def mangle(mode, records):
         return add_decoy(records)
     if mode == "bulk":
         return break_write_data(records)
+    if mode in ("idle", "idle-decoy"):
+        return idle_gap(records, mode == "idle-decoy")
     if mode == "offload":
         return [rec[:3] + [break_tcp_checksum(rec[3]) if tcp_parts(rec[3]) else rec[3]]
                 for rec in records]

@@ -7,6 +7,8 @@
 #   its events in auto mode, prints one notice, and loses them with --checksum-mode yes.
 # - Segments lying wholly in WRITE file data are not summed: with their checksums
 #   broken, the events are those of the intact capture and nothing is dropped.
+#   A damaged copy of such a segment sent long after the flow's last traffic is
+#   verified and dropped, so it cannot keep an idle flow from expiring.
 # - Packets cut by the snap length are not counted as bad.
 # - An overlapping copy with different bytes is counted as reasm.overlap_mismatch.
 # - A pcap with link type 65535 is named in one warning and its packets counted.
@@ -124,6 +126,27 @@ elif ! cmp -s "$TMP/bulk-intact.cmp" "$TMP/bulk-broken.cmp"; then
     fail "bulk: events differ from those of the intact capture"
 else
     echo "ok bulk: $(counter bulk-broken tcp.checksum_not_needed) segments of file data not summed, same events"
+fi
+
+# normalized NAME: the run's events without input names and frame numbers, which the
+# decoy's extra frame shifts.
+normalized() {
+    sed -e 's/"input":"[^"]*"//' -e 's/"[Ff]rame":[0-9]*//g' "$TMP/$1.events"
+}
+python3 tests/capture_mangle.py idle "$BULK_SOURCE" "$TMP/idle.pcap" || exit 2
+python3 tests/capture_mangle.py idle-decoy "$BULK_SOURCE" "$TMP/idle-decoy.pcap" || exit 2
+run idle "$TMP/idle.pcap"
+run idle-decoy "$TMP/idle-decoy.pcap"
+normalized idle >"$TMP/idle.cmp"
+normalized idle-decoy >"$TMP/idle-decoy.cmp"
+if [ "$(counter idle-decoy tcp.bad_checksum)" -ne 1 ]; then
+    fail "idle decoy: tcp.bad_checksum is $(counter idle-decoy tcp.bad_checksum), expected 1"
+elif [ "$(counter idle-decoy flow.expired)" -ne "$(counter idle flow.expired)" ]; then
+    fail "idle decoy: flow.expired $(counter idle-decoy flow.expired), without the decoy $(counter idle flow.expired)"
+elif ! cmp -s "$TMP/idle.cmp" "$TMP/idle-decoy.cmp"; then
+    fail "idle decoy: events differ from those of the capture without the decoy"
+else
+    echo "ok idle decoy: dropped, and the idle flow still expired"
 fi
 
 editcap -s 100 "$CORPUS/smb2.pcap" "$TMP/snapped.pcap" >/dev/null 2>&1 || exit 2
