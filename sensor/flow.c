@@ -462,7 +462,7 @@ static struct flow *flow_find_or_start(struct flow_table *ft, const struct tcp_s
  *   bytes that are discarded anyway, and a later copy of the same bytes is a
  *   retransmission;
  * - it has no SYN, FIN or RST;
- * - neither direction holds out-of-order segments, so its acknowledgement
+ * - neither direction has out-of-order segments waiting, so its acknowledgement
  *   number is not used (see reasm_ack());
  * - its capture time is within FLOW_UNVERIFIED_MAX_US of the flow's last
  *   verified segment, and it does not count as activity, so it cannot keep an

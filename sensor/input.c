@@ -138,7 +138,7 @@ struct input *input_open(const char *path, enum input_kind kind, char *err, size
 }
 
 bool input_spool(const char *path, char *spooled, size_t spooled_size, char *err,
-                 size_t err_size)
+                 size_t err_size, const volatile sig_atomic_t *stop)
 {
     spooled[0] = '\0';
     const char *source = strcmp(path, "-") == 0 ? "/dev/stdin" : path;
@@ -172,6 +172,11 @@ bool input_spool(const char *path, char *spooled, size_t spooled_size, char *err
     size_t n;
     bool ok = true;
     while ((n = fread(buf, 1, sizeof(buf), in)) > 0) {
+        if (stop != NULL && *stop) {
+            snprintf(err, err_size, "%s: stopped while copying to a spool file", path);
+            ok = false;
+            break;
+        }
         if (fwrite(buf, 1, n, out) != n) {
             snprintf(err, err_size, "%s: cannot write spool file %s: %s", path, spooled,
                      strerror(errno));

@@ -2,6 +2,7 @@
 #ifndef WA_INPUT_H
 #define WA_INPUT_H
 
+#include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -62,11 +63,13 @@ struct input *input_open(const char *path, enum input_kind kind, char *err, size
  * a temporary file, because the readers detect the kind from the first bytes
  * and EVTX needs random access. On success spooled contains the temporary
  * path, or "" when path is a regular file that needs no copy. The caller
- * unlinks spooled once the input is open. Returns false with a message in err.
+ * unlinks spooled once the input is open. Returns false with a message in err
+ * and the temporary file removed. That includes a stop signal during the copy,
+ * which sets *stop (stop may be NULL).
  * NOTE: the copy takes as much disk as the input; pcap on a pipe is read
  * whole before the first packet is dissected.
  */
 bool input_spool(const char *path, char *spooled, size_t spooled_size, char *err,
-                 size_t err_size);
+                 size_t err_size, const volatile sig_atomic_t *stop);
 
 #endif

@@ -21,7 +21,10 @@
 
 #define WIREAUDIT_VERSION "0.1.0"
 
-/* Exit statuses: success, input errors with partial results, usage or setup errors. */
+/*
+ * Exit statuses: success, input errors with partial results, and usage or
+ * setup errors, which include an output that could not be written.
+ */
 enum {
     EXIT_OK = 0,
     EXIT_INPUT_ERRORS = 1,
@@ -44,9 +47,18 @@ struct cli {
 static volatile sig_atomic_t stop_requested;
 static volatile sig_atomic_t stats_requested;
 
+/*
+ * The first SIGINT or SIGTERM requests an orderly stop. A second one ends the
+ * process at once, for when the stop cannot finish (output blocked by a reader
+ * that does not read).
+ */
 static void on_stop_signal(int sig)
 {
-    (void)sig;
+    if (stop_requested) {
+        signal(sig, SIG_DFL);
+        raise(sig);
+        return;
+    }
     stop_requested = 1;
 }
 
@@ -54,6 +66,23 @@ static void on_stats_signal(int sig)
 {
     (void)sig;
     stats_requested = 1;
+}
+
+/*
+ * Installs the signal handlers. SA_RESTART makes an interrupted write to a
+ * blocked output resume, because stdio would otherwise drop the buffered
+ * lines. Live capture waits with poll(), which returns on a signal either way.
+ */
+static void install_signal_handlers(void)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_flags = SA_RESTART;
+    sa.sa_handler = on_stop_signal;
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    sa.sa_handler = on_stats_signal;
+    sigaction(SIGUSR1, &sa, NULL);
 }
 
 static void usage(FILE *out)
@@ -324,15 +353,27 @@ struct run {
     struct input *live;
     struct pipeline *pipeline;
     char *spool_names; /* PATH_MAX bytes per input file; outlives the inputs */
+    int alerts_errno;  /* first failed write to alerts_out; written by the consuming thread */
 };
+
+/* Returns the name of an output for messages: its path, or "standard output". */
+static const char *output_name(const char *path)
+{
+    return path == NULL || strcmp(path, "-") == 0 ? "standard output" : path;
+}
 
 static void on_alert(void *arg, json_t *alert)
 {
     struct run *run = arg;
-    if (run->alerts_out != NULL) {
-        json_dumpf(alert, run->alerts_out, JSON_COMPACT | JSON_PRESERVE_ORDER);
-        fputc('\n', run->alerts_out);
-        fflush(run->alerts_out);
+    if (run->alerts_out != NULL && run->alerts_errno == 0) {
+        errno = 0;
+        bool written = json_dumpf(alert, run->alerts_out, JSON_COMPACT | JSON_PRESERVE_ORDER) == 0 &&
+                       fputc('\n', run->alerts_out) != EOF && fflush(run->alerts_out) == 0;
+        if (!written) {
+            run->alerts_errno = errno != 0 ? errno : EIO;
+            fprintf(stderr, "wireaudit: %s: cannot write alerts: %s; later alerts are lost\n",
+                    output_name(run->cli.alerts_path), strerror(run->alerts_errno));
+        }
     }
     if (run->report != NULL) {
         report_add_alert(run->report, alert);
@@ -369,6 +410,31 @@ static unsigned load_rules(struct corr_engine *corr, const struct cli *cli)
         errors += corr_engine_load(corr, cli->rule_paths[i], stderr);
     }
     return errors;
+}
+
+/*
+ * Flushes and closes *out (standard output is only flushed) and sets it to
+ * NULL. Returns false when a write failed, now or earlier (earlier_errno, which
+ * was reported when it happened); a failure found now is reported here.
+ */
+static bool close_output(FILE **out, const char *path, const char *contents, int earlier_errno)
+{
+    if (*out == NULL) {
+        return true;
+    }
+    errno = 0;
+    bool failed = fflush(*out) != 0 || ferror(*out);
+    int error = errno != 0 ? errno : EIO;
+    if (*out != stdout && fclose(*out) != 0 && !failed) {
+        failed = true;
+        error = errno != 0 ? errno : EIO;
+    }
+    *out = NULL;
+    if (failed && earlier_errno == 0) {
+        fprintf(stderr, "wireaudit: %s: cannot write %s: %s\n", output_name(path), contents,
+                strerror(error));
+    }
+    return !failed && earlier_errno == 0;
 }
 
 static void write_summary(struct pipeline *pl)
@@ -409,12 +475,19 @@ static unsigned open_inputs(struct pipeline *pl, struct run *run, char **files, 
         struct input *in = NULL;
         enum input_kind kind = INPUT_UNKNOWN;
         char *spooled = run->spool_names + (size_t)i * PATH_MAX;
-        if (input_spool(files[i], spooled, PATH_MAX, err, sizeof(err))) {
+        if (input_spool(files[i], spooled, PATH_MAX, err, sizeof(err), &stop_requested)) {
             const char *path = spooled[0] != '\0' ? spooled : files[i];
             kind = input_detect(path, err, sizeof(err));
             in = kind != INPUT_UNKNOWN ? input_open(path, kind, err, sizeof(err)) : NULL;
         }
         if (spooled[0] != '\0') {
+            /* Messages about the input name it as the user did ("-"), not by the spool file. */
+            size_t spooled_len = strlen(spooled);
+            if (in == NULL && strncmp(err, spooled, spooled_len) == 0) {
+                char named[sizeof(err)];
+                snprintf(named, sizeof(named), "%s%s", files[i], err + spooled_len);
+                snprintf(err, sizeof(err), "%s", named);
+            }
             /*
              * The reader keeps its own descriptor, so the spool file can go.
              * Readers name the input in events through the path pointer they
@@ -643,6 +716,7 @@ int main(int argc, char **argv)
 
     struct pipeline_consumers consumers = {
         .events_out = events_out,
+        .events_name = run.cli.events_path,
         .linker = linker,
         .validator = validator,
         .report = run.report,
@@ -655,19 +729,13 @@ int main(int argc, char **argv)
     }
     run.pipeline = pl;
     run.progress = run.cli.quiet ? NULL : progress_new(stderr);
+    /* Before the inputs open, so that a stop while standard input is spooled removes the spool. */
+    install_signal_handlers();
     unsigned failed = open_inputs(pl, &run, argv + optind, file_count);
     if (run.cli.interface != NULL && run.live == NULL) {
         status = EXIT_USAGE;
         goto done;
     }
-
-    struct sigaction sa;
-    memset(&sa, 0, sizeof(sa));
-    sa.sa_handler = on_stop_signal;
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
-    sa.sa_handler = on_stats_signal;
-    sigaction(SIGUSR1, &sa, NULL);
 
     pipeline_run(pl, &stop_requested, on_tick, &run);
     progress_finish(run.progress);
@@ -691,16 +759,18 @@ int main(int argc, char **argv)
     if (failed != 0 || interrupted || ctr_value("input.errors") != 0) {
         status = EXIT_INPUT_ERRORS;
     }
+    bool events_written = close_output(&events_out, run.cli.events_path, "events",
+                                       pipeline_events_error(pl));
+    bool alerts_written =
+        close_output(&run.alerts_out, run.cli.alerts_path, "alerts", run.alerts_errno);
+    if (!events_written || !alerts_written) {
+        status = EXIT_USAGE;
+    }
 
 done:
-    if (events_out != NULL && events_out != stdout) {
-        fclose(events_out);
-    } else if (events_out != NULL) {
-        fflush(events_out);
-    }
-    if (run.alerts_out != NULL && run.alerts_out != stdout) {
-        fclose(run.alerts_out);
-    }
+    /* Early exits close the outputs here; their errors do not change the status then. */
+    (void)close_output(&events_out, run.cli.events_path, "events", 0);
+    (void)close_output(&run.alerts_out, run.cli.alerts_path, "alerts", 0);
     pipeline_free(pl);
     corr_engine_free(corr);
     linker_free(linker);

@@ -66,6 +66,7 @@ struct pipeline {
     uint64_t next_seq;
     unsigned long long released;
     struct worker *worker; /* NULL: consumers run on the calling thread */
+    int events_errno;      /* first failed write to events_out; written by the consuming thread */
 };
 
 struct pipeline *pipeline_new(const struct pipeline_consumers *consumers)
@@ -120,13 +121,16 @@ static struct event *heap_pop(struct pipeline *pl)
 }
 
 /* Hands one event to every consumer, in the order the pipeline header lists them, then frees it. */
-static void consume(const struct pipeline_consumers *c, struct event *ev)
+static void consume(struct pipeline *pl, struct event *ev)
 {
+    const struct pipeline_consumers *c = &pl->consumers;
     if (c->linker != NULL) {
         linker_process(c->linker, ev);
     }
-    if (c->events_out != NULL) {
-        event_write_json(ev, c->events_out);
+    if (c->events_out != NULL && !event_write_json(ev, c->events_out) && pl->events_errno == 0) {
+        pl->events_errno = errno != 0 ? errno : EIO;
+        fprintf(stderr, "wireaudit: %s: cannot write events: %s; later events are lost\n",
+                c->events_name != NULL ? c->events_name : "events", strerror(pl->events_errno));
     }
     if (c->validator != NULL) {
         validator_add(c->validator, ev);
@@ -157,7 +161,7 @@ static void *worker_main(void *arg)
         w->busy = true;
         pthread_mutex_unlock(&w->lock);
         for (size_t i = 0; i < b->count; i++) {
-            consume(&pl->consumers, b->events[i]);
+            consume(pl, b->events[i]);
         }
         b->count = 0;
         pthread_mutex_lock(&w->lock);
@@ -207,9 +211,11 @@ static void worker_flush_old(struct worker *w)
 }
 
 /*
- * Starts the consumer thread. Signals stay with the calling thread. Returns
- * false, leaving the consumers on the calling thread, when the thread cannot
- * be started.
+ * Starts the consumer thread. Signals sent to the process stay with the
+ * calling thread. SIGPIPE is left unblocked, because a write to a closed pipe
+ * raises it in the writing thread, and it must end the run as it would with
+ * one thread. Returns false, leaving the consumers on the calling thread, when
+ * the thread cannot be started.
  */
 static bool worker_start(struct pipeline *pl)
 {
@@ -225,6 +231,7 @@ static bool worker_start(struct pipeline *pl)
     sigset_t all;
     sigset_t old;
     sigfillset(&all);
+    sigdelset(&all, SIGPIPE);
     pthread_sigmask(SIG_SETMASK, &all, &old);
     int err = pthread_create(&w->thread, NULL, worker_main, pl);
     pthread_sigmask(SIG_SETMASK, &old, NULL);
@@ -285,7 +292,7 @@ static void release(struct pipeline *pl, struct event *ev)
     pl->released++;
     struct worker *w = pl->worker;
     if (w == NULL) {
-        consume(&pl->consumers, ev);
+        consume(pl, ev);
         return;
     }
     struct batch *b = worker_filling(w);
@@ -437,6 +444,11 @@ bool pipeline_write_unfinished(const struct pipeline *pl, FILE *out)
         any = true;
     }
     return any;
+}
+
+int pipeline_events_error(const struct pipeline *pl)
+{
+    return pl->events_errno;
 }
 
 unsigned long long pipeline_event_count(const struct pipeline *pl)

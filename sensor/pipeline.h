@@ -15,6 +15,7 @@
 /* The consumers of released events; any of them may be NULL. */
 struct pipeline_consumers {
     FILE *events_out;            /* --events: one JSON object per line */
+    const char *events_name;     /* events_out's path, for the message when a write fails */
     struct linker *linker;
     struct validator *validator;
     struct report *report;
@@ -58,6 +59,13 @@ void pipeline_sync(struct pipeline *pl);
  * at byte N of M"). Returns whether there was any.
  */
 bool pipeline_write_unfinished(const struct pipeline *pl, FILE *out);
+
+/*
+ * Returns the errno of the first failed write to events_out, or 0. The
+ * failure is reported on standard error once, when it happens, and the run
+ * goes on for the other consumers. Read it after pipeline_run() returns.
+ */
+int pipeline_events_error(const struct pipeline *pl);
 
 /* Returns the number of events released so far. */
 unsigned long long pipeline_event_count(const struct pipeline *pl);
