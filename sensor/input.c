@@ -184,6 +184,10 @@ bool input_spool(const char *path, char *spooled, size_t spooled_size, char *err
             break;
         }
     }
+    if (ok && stop != NULL && *stop) {
+        snprintf(err, err_size, "%s: stopped while copying to a spool file", path);
+        ok = false;
+    }
     if (ok && ferror(in)) {
         snprintf(err, err_size, "%s: read failed: %s", path, strerror(errno));
         ok = false;

@@ -69,15 +69,17 @@ static void on_stats_signal(int sig)
 }
 
 /*
- * Installs the signal handlers. SA_RESTART makes an interrupted write to a
- * blocked output resume, because stdio would otherwise drop the buffered
- * lines. Live capture waits with poll(), which returns on a signal either way.
+ * Installs the signal handlers. With restart (SA_RESTART), an interrupted
+ * write to a blocked output resumes, because stdio would otherwise drop the
+ * buffered lines. Without it, a read from an idle pipe returns, so copying
+ * standard input to a spool file can stop. Live capture waits with poll(),
+ * which returns on a signal either way.
  */
-static void install_signal_handlers(void)
+static void install_signal_handlers(bool restart)
 {
     struct sigaction sa;
     memset(&sa, 0, sizeof(sa));
-    sa.sa_flags = SA_RESTART;
+    sa.sa_flags = restart ? SA_RESTART : 0;
     sa.sa_handler = on_stop_signal;
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
@@ -730,8 +732,9 @@ int main(int argc, char **argv)
     run.pipeline = pl;
     run.progress = run.cli.quiet ? NULL : progress_new(stderr);
     /* Before the inputs open, so that a stop while standard input is spooled removes the spool. */
-    install_signal_handlers();
+    install_signal_handlers(false);
     unsigned failed = open_inputs(pl, &run, argv + optind, file_count);
+    install_signal_handlers(true);
     if (run.cli.interface != NULL && run.live == NULL) {
         status = EXIT_USAGE;
         goto done;

@@ -1,0 +1,126 @@
+#!/bin/sh
+# Checks output failures, stops and the event thread:
+# - events and alerts written to a full device: a message naming the output and exit 2,
+#   with the event thread and with --single-thread;
+# - standard output closed by its reader: SIGPIPE ends the run (status 141) in both modes;
+# - --single-thread and the default give the same events and alerts, for a lab
+#   capture and for a corpus capture together with its host log;
+# - SIGTERM while standard input is copied to a spool file: the file is removed;
+# - an empty standard input is named "-" in the message, not by its spool file.
+cd "$(dirname "$0")/.." || exit 2
+
+BIN=${WA_BIN:-build/wireaudit}
+CORPUS=../shared/corpus
+LAB=pcaps/copy-to-admin-share-smb311.pcap
+PAIR_PCAP=$CORPUS/pcap/covenant_copy_smb_CreateRequest_2020-09-22145302.cap
+PAIR_LOG=$CORPUS/json/covenant_copy_smb_CreateRequest_2020-09-22145302.json
+if [ ! -x "$BIN" ]; then
+    echo "cannot run: $BIN is missing; build it with 'make'"
+    exit 77
+fi
+if [ ! -f "$PAIR_PCAP" ] || [ ! -f "$PAIR_LOG" ] || [ ! -f "$LAB" ]; then
+    echo "cannot run: $PAIR_PCAP, $PAIR_LOG or $LAB not found"
+    exit 77
+fi
+if [ ! -w /dev/full ]; then
+    echo "cannot run: /dev/full is missing"
+    exit 77
+fi
+TMP=$(mktemp -d) || exit 2
+writer_pid=""
+trap '[ -n "$writer_pid" ] && kill "$writer_pid" 2>/dev/null; rm -rf "$TMP"' EXIT INT TERM
+failures=0
+
+fail() {
+    echo "FAIL $*"
+    failures=$((failures + 1))
+}
+
+for mode in default single; do
+    flag=""
+    [ "$mode" = single ] && flag=--single-thread
+    # shellcheck disable=SC2086 # flag is empty or one word
+    "$BIN" -q $flag --events /dev/full "$PAIR_LOG" >/dev/null 2>"$TMP/full-events.err"
+    rc=$?
+    if [ $rc -ne 2 ] || ! grep -q "/dev/full: cannot write events" "$TMP/full-events.err"; then
+        fail "$mode: events to /dev/full: exit $rc, message '$(cat "$TMP/full-events.err")'"
+    else
+        echo "ok $mode: events to a full device reported, exit 2"
+    fi
+    # shellcheck disable=SC2086
+    "$BIN" -q $flag "$PAIR_LOG" >/dev/full 2>"$TMP/full-alerts.err"
+    rc=$?
+    if [ $rc -ne 2 ] || ! grep -q "standard output: cannot write alerts" "$TMP/full-alerts.err"; then
+        fail "$mode: alerts to /dev/full: exit $rc, message '$(cat "$TMP/full-alerts.err")'"
+    else
+        echo "ok $mode: alerts to a full device reported, exit 2"
+    fi
+    # shellcheck disable=SC2086
+    ( "$BIN" -q $flag --events - "$PAIR_PCAP" "$PAIR_LOG" "$LAB" 2>/dev/null
+      echo $? >"$TMP/pipe.rc" ) | head -n 1 >/dev/null
+    rc=$(cat "$TMP/pipe.rc")
+    if [ "$rc" -ne 141 ]; then
+        fail "$mode: standard output closed by its reader: exit $rc, expected 141 (SIGPIPE)"
+    else
+        echo "ok $mode: a closed standard output ends the run with SIGPIPE"
+    fi
+done
+
+# same NAME ARGS...: runs both modes and compares events and alerts.
+same() {
+    name=$1
+    shift
+    "$BIN" -q --events "$TMP/$name-default.events" "$@" >"$TMP/$name-default.alerts" 2>/dev/null
+    "$BIN" -q --single-thread --events "$TMP/$name-single.events" "$@" \
+        >"$TMP/$name-single.alerts" 2>/dev/null
+    if ! cmp -s "$TMP/$name-default.events" "$TMP/$name-single.events" ||
+        ! cmp -s "$TMP/$name-default.alerts" "$TMP/$name-single.alerts"; then
+        fail "$name: --single-thread output differs from the default"
+    else
+        echo "ok $name: $(grep -c . "$TMP/$name-default.events") events and" \
+            "$(grep -c . "$TMP/$name-default.alerts") alerts, the same in both modes"
+    fi
+}
+same lab "$LAB"
+same pair "$PAIR_PCAP" "$PAIR_LOG"
+
+# A writer that sends a capture and then keeps the pipe open keeps the spool copy waiting.
+mkdir "$TMP/spool"
+mkfifo "$TMP/stdin.fifo"
+python3 -c '
+import sys
+import time
+with open(sys.argv[2], "wb") as out:
+    out.write(open(sys.argv[1], "rb").read())
+    out.flush()
+    time.sleep(60)
+' "$LAB" "$TMP/stdin.fifo" &
+writer_pid=$!
+TMPDIR="$TMP/spool" "$BIN" - <"$TMP/stdin.fifo" >/dev/null 2>"$TMP/spool.err" &
+reader_pid=$!
+sleep 1
+kill -TERM "$reader_pid"
+wait "$reader_pid"
+rc=$?
+kill "$writer_pid" 2>/dev/null
+writer_pid=""
+if [ -n "$(ls -A "$TMP/spool")" ]; then
+    fail "stop while spooling: spool file left behind: $(ls "$TMP/spool")"
+elif ! grep -q "stopped while copying" "$TMP/spool.err"; then
+    fail "stop while spooling: exit $rc, no message: '$(cat "$TMP/spool.err")'"
+else
+    echo "ok stop while spooling: spool file removed, exit $rc"
+fi
+
+: | "$BIN" - >/dev/null 2>"$TMP/empty.err"
+if ! grep -q "^wireaudit: -: file is empty" "$TMP/empty.err"; then
+    fail "empty standard input: message does not name '-': '$(head -n 1 "$TMP/empty.err")'"
+else
+    echo "ok empty standard input named '-'"
+fi
+
+if [ "$failures" -ne 0 ]; then
+    echo "$failures output checks failed"
+    exit 1
+fi
+echo "all output checks passed"
