@@ -31,7 +31,10 @@ struct classify_flow;
  */
 bool classify_acquire(void);
 
-/* Drops a reference taken by classify_acquire(); the last one frees the nDPI module. */
+/*
+ * Drops a reference taken by classify_acquire(). The last one frees the nDPI
+ * module in AddressSanitizer builds and keeps it for reuse otherwise.
+ */
 void classify_release(void);
 
 /* Returns new per-flow classification state, or NULL when out of memory. */
