@@ -5,14 +5,14 @@
 #
 # Usage: scripts/bench.sh [SMALL_MB [LARGE_MB]]   (defaults 200 and 1000)
 # Environment: WA_BIN (default ./wireaudit), BENCH_DIR (default a temporary
-# folder, removed at the end), BENCH_RUNS (default 3; the fastest run counts),
+# folder, removed at the end), BENCH_RUNS (default 5; the fastest and the median are shown),
 # BENCH_TSHARK_LARGE=1 also runs tshark on the large file (slow).
 # Prints a Markdown table for BENCHMARKS.md. Not part of `make test`.
 cd "$(dirname "$0")/.." || exit 2
 
 SMALL_MB=${1:-200}
 LARGE_MB=${2:-1000}
-RUNS=${BENCH_RUNS:-3}
+RUNS=${BENCH_RUNS:-5}
 BIN=${WA_BIN:-./wireaudit}
 CORPUS=../shared/corpus/pcap
 INPUTS="smb2.pcap smb2_100_small_files.pcap covenant_copy_smb_CreateRequest_2020-09-22145302.cap
@@ -51,19 +51,25 @@ for mb in "$SMALL_MB" "$LARGE_MB"; do
     fi
 done
 
-# measure LABEL FILE COMMAND...: prints "LABEL FILE seconds peak_kb cpu_seconds" of the run
-# with the fastest wall time out of RUNS runs; cpu_seconds is user plus system time.
+# measure LABEL FILE COMMAND...: prints "LABEL FILE fastest median peak_kb cpu_seconds" over
+# RUNS runs: wall times in seconds to the millisecond, cpu_seconds (user plus system) of the
+# fastest run, and the largest peak RSS.
 measure() {
     label=$1
     file=$2
     shift 2
+    : >"$WORK/walls"
     best=""
     best_cpu=""
     peak=0
     i=0
     while [ "$i" -lt "$RUNS" ]; do
-        /usr/bin/time -f "%e %M %U %S" -o "$WORK/time" "$@" >/dev/null 2>"$WORK/stderr"
-        read -r seconds kb user sys <"$WORK/time"
+        start=$(date +%s%N)
+        /usr/bin/time -f "%M %U %S" -o "$WORK/time" "$@" >/dev/null 2>"$WORK/stderr"
+        end=$(date +%s%N)
+        seconds=$(echo "scale=3; ($end - $start) / 1000000000" | bc)
+        echo "$seconds" >>"$WORK/walls"
+        read -r kb user sys <"$WORK/time"
         if [ -z "$best" ] || [ "$(echo "$seconds < $best" | bc)" = 1 ]; then
             best=$seconds
             best_cpu=$(echo "$user + $sys" | bc)
@@ -71,7 +77,8 @@ measure() {
         [ "$kb" -gt "$peak" ] && peak=$kb
         i=$((i + 1))
     done
-    echo "$label $file $best $peak $best_cpu"
+    median=$(sort -n "$WORK/walls" | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }')
+    echo "$label $file $best $median $peak $best_cpu"
 }
 
 {
@@ -92,9 +99,9 @@ measure() {
     done
 } >"$WORK/results"
 
-echo "| Program | File (MB) | Wall time (s) | CPU time (s) | Peak RSS (MB) | Throughput (MB/s) |"
-echo "|---|---|---|---|---|---|"
-while read -r label mb seconds kb cpu; do
+echo "| Program | File (MB) | Fastest wall (s) | Median wall (s) | CPU of fastest (s) | Peak RSS (MB) | Throughput (MB/s) |"
+echo "|---|---|---|---|---|---|---|"
+while read -r label mb seconds median kb cpu; do
     rate=$(echo "scale=0; $mb / ($seconds + 0.0001)" | bc)
-    echo "| $label | $mb | $seconds | $cpu | $(echo "scale=1; $kb / 1024" | bc) | $rate |"
+    echo "| $label | $mb | $seconds | $median | $cpu | $(echo "scale=1; $kb / 1024" | bc) | $rate |"
 done <"$WORK/results"
