@@ -747,8 +747,11 @@ int main(int argc, char **argv)
     if (corr != NULL) {
         corr_engine_finish(corr);
     }
+    bool table_written = true;
     if (validator != NULL) {
         validator_write(validator, stdout, run.cli.json);
+        FILE *table_out = stdout;
+        table_written = close_output(&table_out, NULL, "the validation table", 0);
     }
     if (run.live != NULL) {
         cap_live_write_stats(run.live, stderr);
@@ -766,7 +769,7 @@ int main(int argc, char **argv)
                                        pipeline_events_error(pl));
     bool alerts_written =
         close_output(&run.alerts_out, run.cli.alerts_path, "alerts", run.alerts_errno);
-    if (!events_written || !alerts_written) {
+    if (!events_written || !alerts_written || !table_written) {
         status = EXIT_USAGE;
     }
 

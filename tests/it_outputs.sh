@@ -1,7 +1,7 @@
 #!/bin/sh
 # Checks output failures, stops and the event thread:
-# - events and alerts written to a full device: a message naming the output and exit 2,
-#   with the event thread and with --single-thread;
+# - events, alerts and the --validate table written to a full device: a message naming
+#   the output and exit 2, with the event thread and with --single-thread;
 # - standard output closed by its reader: SIGPIPE ends the run (status 141) in both modes;
 # - --single-thread and the default give the same events and alerts, for a lab
 #   capture and for a corpus capture together with its host log;
@@ -54,6 +54,14 @@ for mode in default single; do
         fail "$mode: alerts to /dev/full: exit $rc, message '$(cat "$TMP/full-alerts.err")'"
     else
         echo "ok $mode: alerts to a full device reported, exit 2"
+    fi
+    # shellcheck disable=SC2086
+    "$BIN" -q $flag --validate "$PAIR_PCAP" "$PAIR_LOG" >/dev/full 2>"$TMP/full-table.err"
+    rc=$?
+    if [ $rc -ne 2 ] || ! grep -q "cannot write the validation table" "$TMP/full-table.err"; then
+        fail "$mode: --validate table to /dev/full: exit $rc, message '$(cat "$TMP/full-table.err")'"
+    else
+        echo "ok $mode: validation table to a full device reported, exit 2"
     fi
     # shellcheck disable=SC2086
     ( "$BIN" -q $flag --events - "$PAIR_PCAP" "$PAIR_LOG" "$LAB" 2>/dev/null
