@@ -756,9 +756,7 @@ int main(int argc, char **argv)
     if (run.live != NULL) {
         cap_live_write_stats(run.live, stderr);
     }
-    if (run.report != NULL && !report_write(run.report)) {
-        failed++;
-    }
+    bool report_written = run.report == NULL || report_write(run.report);
     if (!run.cli.quiet) {
         write_summary(pl);
     }
@@ -769,7 +767,7 @@ int main(int argc, char **argv)
                                        pipeline_events_error(pl));
     bool alerts_written =
         close_output(&run.alerts_out, run.cli.alerts_path, "alerts", run.alerts_errno);
-    if (!events_written || !alerts_written || !table_written) {
+    if (!events_written || !alerts_written || !table_written || !report_written) {
         status = EXIT_USAGE;
     }
 

@@ -92,12 +92,48 @@ static void make_nonce(char nonce[33])
 }
 
 /*
+ * Renders the page into out and closes it. Returns 0, or the errno of the
+ * failed write or close.
+ */
+static int render_and_close(struct report *rep, FILE *out)
+{
+    char nonce[33];
+    make_nonce(nonce);
+    errno = 0;
+    report_render_page(rep, out, nonce);
+    int error = ferror(out) ? (errno != 0 ? errno : EIO) : 0;
+    if (fclose(out) != 0 && error == 0) {
+        error = errno != 0 ? errno : EIO;
+    }
+    return error;
+}
+
+/*
+ * Writes the page straight into path, for an existing path that is not a
+ * regular file (a FIFO, /dev/stdout), which a rename would replace.
+ */
+static bool write_in_place(struct report *rep)
+{
+    FILE *out = fopen(rep->path, "w");
+    int error = out != NULL ? render_and_close(rep, out) : errno;
+    if (error != 0) {
+        fprintf(stderr, "wireaudit: cannot write report %s: %s\n", rep->path, strerror(error));
+    }
+    return error == 0;
+}
+
+/*
  * Writes the page to a temporary file beside path and renames it over path,
  * so a browser reading the file during a SIGUSR1 rewrite never gets a partly
- * written page.
+ * written page. An existing path that is not a regular file is written in
+ * place instead.
  */
 bool report_write(struct report *rep)
 {
+    struct stat st;
+    if (stat(rep->path, &st) == 0 && !S_ISREG(st.st_mode)) {
+        return write_in_place(rep);
+    }
     size_t len = strlen(rep->path);
     char *tmp = malloc(len + 8);
     if (tmp == NULL) {
@@ -122,24 +158,14 @@ bool report_write(struct report *rep)
     umask(mask);
     fchmod(fd, 0666 & ~mask);
 
-    char nonce[33];
-    make_nonce(nonce);
-    report_render_page(rep, out, nonce);
-    bool ok = !ferror(out);
-    int saved_errno = errno;
-    if (fclose(out) != 0 && ok) {
-        ok = false;
-        saved_errno = errno;
+    int error = render_and_close(rep, out);
+    if (error == 0 && rename(tmp, rep->path) != 0) {
+        error = errno;
     }
-    if (ok && rename(tmp, rep->path) != 0) {
-        ok = false;
-        saved_errno = errno;
-    }
-    if (!ok) {
-        fprintf(stderr, "wireaudit: cannot write report %s: %s\n", rep->path,
-                strerror(saved_errno));
+    if (error != 0) {
+        fprintf(stderr, "wireaudit: cannot write report %s: %s\n", rep->path, strerror(error));
         unlink(tmp);
     }
     free(tmp);
-    return ok;
+    return error == 0;
 }

@@ -5,6 +5,7 @@
 # - standard output closed by its reader: SIGPIPE ends the run (status 141) in both modes;
 # - --single-thread and the default give the same events and alerts, for a lab
 #   capture and for a corpus capture together with its host log;
+# - --report into a FIFO: written through the FIFO, which stays a FIFO;
 # - SIGTERM while standard input is copied to a spool file: the file is removed;
 # - an empty standard input is named "-" in the message, not by its spool file.
 cd "$(dirname "$0")/.." || exit 2
@@ -91,6 +92,20 @@ same() {
 }
 same lab "$LAB"
 same pair "$PAIR_PCAP" "$PAIR_LOG"
+
+mkfifo "$TMP/report.fifo"
+timeout 30 cat "$TMP/report.fifo" >"$TMP/report-read.html" &
+cat_pid=$!
+timeout 30 "$BIN" -q --report "$TMP/report.fifo" "$LAB" >/dev/null 2>"$TMP/report.err"
+rc=$?
+wait "$cat_pid"
+if [ ! -p "$TMP/report.fifo" ]; then
+    fail "report into a FIFO: the FIFO was replaced by a regular file (exit $rc)"
+elif [ $rc -ne 0 ] || ! grep -q "</html>" "$TMP/report-read.html"; then
+    fail "report into a FIFO: exit $rc, $(wc -c <"$TMP/report-read.html") bytes read"
+else
+    echo "ok report into a FIFO: $(wc -c <"$TMP/report-read.html") bytes, the FIFO kept"
+fi
 
 # A writer that sends a capture and then keeps the pipe open keeps the spool copy waiting.
 mkdir "$TMP/spool"
