@@ -15,8 +15,8 @@
 /*
  * Whether the last classify_release() frees the nDPI module. Freeing its many
  * small allocations takes about 6 ms, and wireaudit drops its last reference
- * as the process ends, so release builds leave the memory to the operating
- * system and do not wait for a helper thread still creating the module.
+ * as the process ends. Release builds therefore leave the memory to the
+ * operating system and do not wait for a helper thread still creating it.
  * AddressSanitizer builds wait and free it, so that leak checks stay exact.
  */
 #if defined(__SANITIZE_ADDRESS__)

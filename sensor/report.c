@@ -101,7 +101,10 @@ static int render_and_close(struct report *rep, FILE *out)
     make_nonce(nonce);
     errno = 0;
     report_render_page(rep, out, nonce);
-    int error = ferror(out) ? (errno != 0 ? errno : EIO) : 0;
+    int error = 0;
+    if (ferror(out)) {
+        error = errno != 0 ? errno : EIO;
+    }
     if (fclose(out) != 0 && error == 0) {
         error = errno != 0 ? errno : EIO;
     }
