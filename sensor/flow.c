@@ -402,21 +402,33 @@ static struct flow *flow_start(struct flow_table *ft, const struct tcp_segment *
 }
 
 /* Ends up to FLOW_EXPIRE_CHECKS flows idle longer than the timeout, oldest first. */
-static void expire_idle(struct flow_table *ft, int64_t now_us)
+/* Returns whether a flow last active at last_us has been idle past the timeout at now_us. */
+static bool idle_expired(int64_t last_us, int64_t now_us)
 {
     if (wa_opts.flow_idle_timeout_s == 0) {
-        return;
+        return false;
     }
     uint64_t timeout_us = (uint64_t)wa_opts.flow_idle_timeout_s * 1000000;
+    /* Unsigned difference: damaged timestamps may lie anywhere in the int64 range. */
+    return now_us > last_us && (uint64_t)now_us - (uint64_t)last_us > timeout_us;
+}
+
+/*
+ * Ends up to FLOW_EXPIRE_CHECKS flows idle past the timeout, oldest first.
+ * Returns whether it ended any.
+ */
+static bool expire_idle(struct flow_table *ft, int64_t now_us)
+{
+    bool ended = false;
     for (int n = 0; n < FLOW_EXPIRE_CHECKS && ft->lru_head != FLOW_NONE; n++) {
-        int64_t last_us = ft->flows[ft->lru_head].last_us;
-        /* Unsigned difference: damaged timestamps may lie anywhere in the int64 range. */
-        if (now_us <= last_us || (uint64_t)now_us - (uint64_t)last_us <= timeout_us) {
+        if (!idle_expired(ft->flows[ft->lru_head].last_us, now_us)) {
             break;
         }
         CTR_INC("flow.expired");
         flow_end(ft, ft->lru_head);
+        ended = true;
     }
+    return ended;
 }
 
 /*
@@ -506,7 +518,6 @@ static void flow_classify(struct flow *f, const struct tcp_segment *seg, const s
 void flow_table_process(struct flow_table *ft, const struct tcp_segment *seg,
                         const struct pkt_meta *pm)
 {
-    expire_idle(ft, pm->time_us);
     uint32_t hash = hash_segment(seg);
     bool from_client = false;
     struct flow *f = lookup(ft, seg, hash, &from_client);
@@ -517,6 +528,22 @@ void flow_table_process(struct flow_table *ft, const struct tcp_segment *seg,
             verified = false;
         } else if (!ft->accept(ft->accept_ctx, seg)) {
             return;
+        }
+    }
+    /*
+     * Only verified segments move the clock that ends idle flows, so a dropped
+     * or unverified copy changes no flow's fate. A flow idle past the timeout
+     * ends when its own next segment comes, however many flows the sweep has
+     * ended before, so expiry does not depend on the traffic in between.
+     */
+    if (verified) {
+        if (expire_idle(ft, pm->time_us)) {
+            f = lookup(ft, seg, hash, &from_client);
+        }
+        if (f != NULL && idle_expired(f->last_us, pm->time_us)) {
+            CTR_INC("flow.expired");
+            flow_end(ft, (uint32_t)(f - ft->flows));
+            f = NULL;
         }
     }
     f = flow_find_or_start(ft, seg, hash, f, &from_client);

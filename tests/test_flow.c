@@ -172,6 +172,29 @@ static void test_flow_idle_flows_expire(void **state)
     flow_table_free(ft);
 }
 
+/*
+ * Ten idle flows older than flow T are more than one sweep ends. T, idle past
+ * the timeout itself, still ends at its own next segment and starts anew.
+ */
+static void test_flow_idle_flow_ends_at_own_segment(void **state)
+{
+    (void)state;
+    wa_opts.flow_idle_timeout_s = 10;
+    struct flow_table *ft = flow_table_new(64, "test", &sink);
+    for (uint16_t i = 0; i < 10; i++) {
+        process(ft, segment(3, (uint16_t)(40000 + i), 2, 445, TCP_FLAG_SYN, 1, NULL, 0), 0);
+    }
+    process(ft, segment(1, 50001, 2, 445, TCP_FLAG_SYN, 1, NULL, 0), 1);
+    process(ft, segment(1, 50001, 2, 445, TCP_FLAG_ACK, 2, smb_message, sizeof(smb_message)), 1);
+    assert_int_equal(ctr_value("flow.created"), 11);
+    process(ft, segment(1, 50001, 2, 445, TCP_FLAG_ACK, 70, smb_message, sizeof(smb_message)), 20);
+    /* One sweep ends four of the ten older flows, and T ends as its own segment arrives. */
+    assert_int_equal(ctr_value("flow.expired"), 5);
+    assert_int_equal(ctr_value("flow.created"), 12);
+    assert_int_equal(flow_table_count(ft), 7);
+    flow_table_free(ft);
+}
+
 static void test_flow_smb_found_on_other_port(void **state)
 {
     (void)state;
@@ -261,6 +284,7 @@ int main(void)
         cmocka_unit_test_setup(test_flow_sides_without_syn, setup),
         cmocka_unit_test_setup(test_flow_full_table_evicts_least_recent, setup),
         cmocka_unit_test_setup(test_flow_idle_flows_expire, setup),
+        cmocka_unit_test_setup(test_flow_idle_flow_ends_at_own_segment, setup),
         cmocka_unit_test_setup(test_flow_smb_found_on_other_port, setup),
         cmocka_unit_test_setup(test_flow_other_protocol_given_up, setup),
         cmocka_unit_test_setup(test_flow_dcerpc_hint_applies_to_new_flows, setup),
