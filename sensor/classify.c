@@ -17,9 +17,9 @@
  * small allocations takes about 6 ms, and wireaudit drops its last reference
  * as the process ends. Release builds therefore leave the memory to the
  * operating system and do not wait for a helper thread still creating it.
- * AddressSanitizer builds wait and free it, so that leak checks stay exact.
+ * Sanitizer builds wait and free it, so that leak and thread checks stay exact.
  */
-#if defined(__SANITIZE_ADDRESS__)
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
 #define CLASSIFY_FREE_MODULE 1
 #else
 #define CLASSIFY_FREE_MODULE 0

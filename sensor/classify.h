@@ -33,7 +33,7 @@ bool classify_acquire(void);
 
 /*
  * Drops a reference taken by classify_acquire(). The last one frees the nDPI
- * module in AddressSanitizer builds and keeps it for reuse otherwise.
+ * module in sanitizer builds and keeps it for reuse otherwise.
  */
 void classify_release(void);
 

@@ -171,10 +171,23 @@ bool input_spool(const char *path, char *spooled, size_t spooled_size, char *err
     char buf[65536];
     size_t n;
     bool ok = true;
-    while ((n = fread(buf, 1, sizeof(buf), in)) > 0) {
+    for (;;) {
+        errno = 0;
+        n = fread(buf, 1, sizeof(buf), in);
+        /* Another signal (SIGUSR1) interrupts a blocked read too; only a stop ends the copy. */
+        bool interrupted = ferror(in) && errno == EINTR;
+        if (interrupted) {
+            clearerr(in);
+        }
         if (stop != NULL && *stop) {
             snprintf(err, err_size, "%s: stopped while copying to a spool file", path);
             ok = false;
+            break;
+        }
+        if (n == 0 && interrupted) {
+            continue;
+        }
+        if (n == 0) {
             break;
         }
         if (fwrite(buf, 1, n, out) != n) {
@@ -183,10 +196,6 @@ bool input_spool(const char *path, char *spooled, size_t spooled_size, char *err
             ok = false;
             break;
         }
-    }
-    if (ok && stop != NULL && *stop) {
-        snprintf(err, err_size, "%s: stopped while copying to a spool file", path);
-        ok = false;
     }
     if (ok && ferror(in)) {
         snprintf(err, err_size, "%s: read failed: %s", path, strerror(errno));

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "../patterns/corr.h"
@@ -131,7 +132,7 @@ static void usage(FILE *out)
           "      --json              print the --validate table as JSON\n"
           "\n"
           "Tuning:\n"
-          "      --flow-capacity N   TCP flows tracked at once (default 65536)\n"
+          "      --flow-capacity N   TCP flows tracked at once, 16 to 100000000 (default 65536)\n"
           "      --flow-timeout SEC  idle seconds before a flow expires (default 300)\n"
           "      --reorder-window SEC  how late an event may arrive and still be ordered\n"
           "                          (default 5)\n"
@@ -544,8 +545,18 @@ static bool file_identity(const char *path, char *out)
     return snprintf(out, PATH_MAX, "%s/%s", resolved, base) < PATH_MAX;
 }
 
+/*
+ * Returns whether a and b name the same file: the same device and inode when
+ * both exist (so hard links and symbolic links are caught), else the same
+ * resolved path.
+ */
 static bool same_file(const char *a, const char *b)
 {
+    struct stat sa;
+    struct stat sb;
+    if (stat(a, &sa) == 0 && stat(b, &sb) == 0) {
+        return sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
+    }
     char ida[PATH_MAX];
     char idb[PATH_MAX];
     if (!file_identity(a, ida) || !file_identity(b, idb)) {
@@ -567,6 +578,12 @@ static bool check_cli(const struct cli *cli, char **files, int count)
     if (cli->validate && (cli->check_rules || cli->interface != NULL || cli->alerts_path)) {
         fputs("wireaudit: --validate compares files and raises no alerts; it cannot be combined "
               "with --check-rules, --alerts or -i\n",
+              stderr);
+        return false;
+    }
+    if (cli->report_path != NULL && strcmp(cli->report_path, "-") == 0) {
+        fputs("wireaudit: --report needs a file path; '-' is not supported because standard "
+              "output carries the alerts\n",
               stderr);
         return false;
     }
@@ -602,6 +619,60 @@ static bool check_cli(const struct cli *cli, char **files, int count)
                         outputs[i].option, outputs[j].option, path);
                 return false;
             }
+        }
+    }
+    return true;
+}
+
+/* One output of a run, as opened, for overlap_error(). */
+struct open_output {
+    const char *option; /* how the user named it: "--events", "alerts on standard output" */
+    FILE *file;         /* NULL when the output is not used */
+};
+
+/*
+ * Returns whether st is the same file as out's descriptor, other than a
+ * character device (writing the same lines twice to /dev/null or a terminal
+ * harms nothing).
+ */
+static bool writes_to(const struct stat *st, FILE *out)
+{
+    struct stat open_st;
+    return out != NULL && fstat(fileno(out), &open_st) == 0 && !S_ISCHR(st->st_mode) &&
+           st->st_dev == open_st.st_dev && st->st_ino == open_st.st_ino;
+}
+
+/*
+ * Rejects outputs that reach one file through two streams, such as
+ * "--events /dev/stdout" while the alerts go to standard output, or a report
+ * path that is standard output's file. Each stream keeps its own offset and
+ * buffer, so lines would mix or overwrite each other. Prints the reason and
+ * returns false.
+ */
+static bool check_output_overlap(const struct open_output *outputs, size_t count,
+                                 const char *report_path)
+{
+    for (size_t i = 0; i < count; i++) {
+        struct stat st;
+        if (outputs[i].file == NULL || fstat(fileno(outputs[i].file), &st) != 0) {
+            continue;
+        }
+        for (size_t j = i + 1; j < count; j++) {
+            if (outputs[j].file != outputs[i].file && writes_to(&st, outputs[j].file)) {
+                fprintf(stderr, "wireaudit: %s and %s write to the same file through two "
+                                "streams; send both to standard output with - or give each its "
+                                "own file\n",
+                        outputs[i].option, outputs[j].option);
+                return false;
+            }
+        }
+        struct stat report_st;
+        if (report_path != NULL && stat(report_path, &report_st) == 0 &&
+            writes_to(&report_st, outputs[i].file)) {
+            fprintf(stderr, "wireaudit: --report %s is the file that %s writes to; give the "
+                            "report its own file\n",
+                    report_path, outputs[i].option);
+            return false;
         }
     }
     return true;
@@ -707,6 +778,15 @@ int main(int argc, char **argv)
             goto done;
         }
     }
+    const struct open_output opened[] = {
+        {"--events", events_out},
+        {run.cli.alerts_path != NULL ? "--alerts" : "alerts on standard output", run.alerts_out},
+        {"the --validate table on standard output", validator != NULL ? stdout : NULL},
+    };
+    if (!check_output_overlap(opened, WA_ARRAY_LEN(opened), run.cli.report_path)) {
+        status = EXIT_USAGE;
+        goto done;
+    }
     if (run.cli.report_path != NULL) {
         run.report = report_new(run.cli.report_path);
         if (run.report == NULL) {
@@ -718,7 +798,7 @@ int main(int argc, char **argv)
 
     struct pipeline_consumers consumers = {
         .events_out = events_out,
-        .events_name = run.cli.events_path,
+        .events_name = output_name(run.cli.events_path),
         .linker = linker,
         .validator = validator,
         .report = run.report,

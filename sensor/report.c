@@ -2,6 +2,7 @@
 #include "report.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
@@ -126,24 +127,35 @@ static bool write_in_place(struct report *rep)
 }
 
 /*
- * Writes the page to a temporary file beside path and renames it over path,
- * so a browser reading the file during a SIGUSR1 rewrite never gets a partly
- * written page. An existing path that is not a regular file is written in
- * place instead.
+ * Writes the page to a temporary file beside the report's file and renames it
+ * over that file, so a browser reading it during a SIGUSR1 rewrite never gets
+ * a partly written page. A symbolic link is followed and the file it names is
+ * replaced, never the link (/dev/stdout is one). A path that is not a regular
+ * file, or a link that cannot be resolved to one, is written in place.
  */
 bool report_write(struct report *rep)
 {
+    char resolved[PATH_MAX];
+    const char *target = rep->path;
     struct stat st;
-    if (stat(rep->path, &st) == 0 && !S_ISREG(st.st_mode)) {
-        return write_in_place(rep);
+    if (lstat(rep->path, &st) == 0) {
+        if (S_ISLNK(st.st_mode)) {
+            if (realpath(rep->path, resolved) == NULL || stat(resolved, &st) != 0) {
+                return write_in_place(rep);
+            }
+            target = resolved;
+        }
+        if (!S_ISREG(st.st_mode)) {
+            return write_in_place(rep);
+        }
     }
-    size_t len = strlen(rep->path);
+    size_t len = strlen(target);
     char *tmp = malloc(len + 8);
     if (tmp == NULL) {
         fprintf(stderr, "wireaudit: cannot write report %s: out of memory\n", rep->path);
         return false;
     }
-    memcpy(tmp, rep->path, len);
+    memcpy(tmp, target, len);
     memcpy(tmp + len, ".XXXXXX", 8);
     int fd = mkstemp(tmp);
     FILE *out = fd >= 0 ? fdopen(fd, "w") : NULL;
@@ -162,7 +174,7 @@ bool report_write(struct report *rep)
     fchmod(fd, 0666 & ~mask);
 
     int error = render_and_close(rep, out);
-    if (error == 0 && rename(tmp, rep->path) != 0) {
+    if (error == 0 && rename(tmp, target) != 0) {
         error = errno;
     }
     if (error != 0) {

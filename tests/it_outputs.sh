@@ -5,8 +5,12 @@
 # - standard output closed by its reader: SIGPIPE ends the run (status 141) in both modes;
 # - --single-thread and the default give the same events and alerts, for a lab
 #   capture and for a corpus capture together with its host log;
-# - --report into a FIFO: written through the FIFO, which stays a FIFO;
-# - SIGTERM while standard input is copied to a spool file: the file is removed;
+# - --report into a FIFO: written through the FIFO, which stays a FIFO; --report onto a
+#   symbolic link replaces the file it names and keeps the link; --report - is rejected;
+# - two streams into one file are rejected: --events /dev/stdout while the alerts go to
+#   standard output, and an output that is a hard link to an input;
+# - SIGTERM while standard input is copied to a spool file: the file is removed, and
+#   SIGUSR1 at that time changes nothing;
 # - an empty standard input is named "-" in the message, not by its spool file.
 cd "$(dirname "$0")/.." || exit 2
 
@@ -107,6 +111,42 @@ else
     echo "ok report into a FIFO: $(wc -c <"$TMP/report-read.html") bytes, the FIFO kept"
 fi
 
+ln -s report-target.html "$TMP/report-link.html"
+"$BIN" -q --report "$TMP/report-link.html" "$LAB" >/dev/null 2>"$TMP/report-link.err"
+rc=$?
+if [ ! -L "$TMP/report-link.html" ] || ! grep -q "</html>" "$TMP/report-target.html"; then
+    fail "report onto a symbolic link: exit $rc, link kept: $([ -L "$TMP/report-link.html" ] && echo yes || echo no)"
+else
+    echo "ok report onto a symbolic link: the link kept, its target written"
+fi
+# Run in the temporary folder, so that a build that writes a file named "-" writes it there.
+bin_path=$(cd "$(dirname "$BIN")" && pwd)/$(basename "$BIN")
+lab_path=$(pwd)/$LAB
+(cd "$TMP" && "$bin_path" -q --report - "$lab_path" >/dev/null 2>"$TMP/report-dash.err")
+rc=$?
+if [ $rc -ne 2 ] || [ -e "$TMP/-" ]; then
+    fail "--report -: exit $rc, expected 2 and no file named '-'"
+else
+    echo "ok --report - rejected"
+fi
+
+"$BIN" -q --events /dev/stdout "$LAB" >"$TMP/two-streams.out" 2>"$TMP/two-streams.err"
+rc=$?
+if [ $rc -ne 2 ] || ! grep -q "same file through two streams" "$TMP/two-streams.err"; then
+    fail "--events /dev/stdout with alerts on standard output: exit $rc, '$(cat "$TMP/two-streams.err")'"
+else
+    echo "ok --events /dev/stdout with alerts on standard output rejected"
+fi
+cp "$LAB" "$TMP/input.pcap"
+ln "$TMP/input.pcap" "$TMP/input-hard-link"
+"$BIN" -q --events "$TMP/input-hard-link" "$TMP/input.pcap" >/dev/null 2>"$TMP/hard-link.err"
+rc=$?
+if [ $rc -ne 2 ] || ! cmp -s "$LAB" "$TMP/input.pcap"; then
+    fail "output on a hard link to the input: exit $rc, input intact: $(cmp -s "$LAB" "$TMP/input.pcap" && echo yes || echo no)"
+else
+    echo "ok output on a hard link to the input rejected, input intact"
+fi
+
 # A writer that sends a capture and then keeps the pipe open keeps the spool copy waiting.
 mkdir "$TMP/spool"
 mkfifo "$TMP/stdin.fifo"
@@ -133,6 +173,20 @@ elif ! grep -q "stopped while copying" "$TMP/spool.err"; then
     fail "stop while spooling: exit $rc, no message: '$(cat "$TMP/spool.err")'"
 else
     echo "ok stop while spooling: spool file removed, exit $rc"
+fi
+
+# SIGUSR1 while standard input is copied must not cut the copy short.
+(cat "$LAB"; sleep 2) | TMPDIR="$TMP/spool" "$BIN" - >"$TMP/usr1.alerts" 2>"$TMP/usr1.err" &
+spool_pid=$!
+sleep 1
+kill -USR1 "$spool_pid"
+wait "$spool_pid"
+"$BIN" "$LAB" 2>/dev/null | sed 's/"input":"[^"]*"//g' >"$TMP/direct.cmp"
+sed 's/"input":"[^"]*"//g' "$TMP/usr1.alerts" >"$TMP/usr1.cmp"
+if [ ! -s "$TMP/direct.cmp" ] || ! cmp -s "$TMP/direct.cmp" "$TMP/usr1.cmp"; then
+    fail "SIGUSR1 while spooling: alerts differ from a direct run: '$(head -n 1 "$TMP/usr1.err")'"
+else
+    echo "ok SIGUSR1 while spooling: $(grep -c . "$TMP/usr1.alerts") alerts, as from the file"
 fi
 
 : | "$BIN" - >/dev/null 2>"$TMP/empty.err"
