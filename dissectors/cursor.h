@@ -100,8 +100,7 @@ static inline uint32_t cur_le32(struct cursor *c)
         return 0;
     }
     c->off += 4;
-    return (uint32_t)p[0] | ((uint32_t)p[1] << 8) | ((uint32_t)p[2] << 16) |
-           ((uint32_t)p[3] << 24);
+    return (uint32_t)p[0] | ((uint32_t)p[1] << 8) | ((uint32_t)p[2] << 16) | ((uint32_t)p[3] << 24);
 }
 
 static inline uint64_t cur_le64(struct cursor *c)
@@ -135,8 +134,7 @@ static inline uint32_t cur_be32(struct cursor *c)
         return 0;
     }
     c->off += 4;
-    return ((uint32_t)p[0] << 24) | ((uint32_t)p[1] << 16) | ((uint32_t)p[2] << 8) |
-           (uint32_t)p[3];
+    return ((uint32_t)p[0] << 24) | ((uint32_t)p[1] << 16) | ((uint32_t)p[2] << 8) | (uint32_t)p[3];
 }
 
 /* Advances n bytes; sets TRUNCATED (and does not move) when fewer remain. */
@@ -162,7 +160,6 @@ static inline void cur_seek(struct cursor *c, size_t off)
     }
     c->off = off;
 }
-
 
 /* Copies n bytes into dst of size dst_size; fails (MALFORMED) when n > dst_size. */
 static inline void cur_copy(struct cursor *c, void *dst, size_t dst_size, size_t n)

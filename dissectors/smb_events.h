@@ -121,7 +121,7 @@ struct smb_state {
     struct smb_session sessions[SMB_SESSIONS_MAX];
     struct smb_tree trees[SMB_TREES_MAX];
     struct smb_pipe pipes[SMB_PIPES_MAX];
-    uint32_t pipes_open; /* slots of pipes[] in use, so lookups skip an empty table */
+    uint32_t pipes_open;         /* slots of pipes[] in use, so lookups skip an empty table */
     struct smb_pending *pending; /* grows up to SMB_PENDING_MAX entries */
     uint32_t pending_cap;
     uint64_t pipe_clock; /* counts client-to-server pipe deliveries, for smb_pipe_last_written */

@@ -49,15 +49,15 @@ static inline void ctr_bump(ctr_value_t *slot, uint64_t n)
 }
 
 /* Adds n to a counter, caching its slot in a static at the call site. */
-#define CTR_ADD(name, n)                                                                       \
-    do {                                                                                       \
-        static ctr_value_t *_Atomic ctr_cached_slot_;                                          \
-        ctr_value_t *ctr_s_ = atomic_load_explicit(&ctr_cached_slot_, memory_order_relaxed);   \
-        if (ctr_s_ == NULL) {                                                                  \
-            ctr_s_ = ctr_slot(name);                                                           \
-            atomic_store_explicit(&ctr_cached_slot_, ctr_s_, memory_order_relaxed);            \
-        }                                                                                      \
-        ctr_bump(ctr_s_, (n));                                                                 \
+#define CTR_ADD(name, n)                                                                           \
+    do {                                                                                           \
+        static ctr_value_t *_Atomic ctr_cached_slot_;                                              \
+        ctr_value_t *ctr_s_ = atomic_load_explicit(&ctr_cached_slot_, memory_order_relaxed);       \
+        if (ctr_s_ == NULL) {                                                                      \
+            ctr_s_ = ctr_slot(name);                                                               \
+            atomic_store_explicit(&ctr_cached_slot_, ctr_s_, memory_order_relaxed);                \
+        }                                                                                          \
+        ctr_bump(ctr_s_, (n));                                                                     \
     } while (0)
 
 /* Increments a counter, caching its slot in a static at the call site. */

@@ -488,8 +488,8 @@ static bool payload_discarded(const struct flow *f, int d, const struct tcp_segm
     const struct reasm_dir *rd = &f->reasm[d];
     const struct nbss_dir *nd = &f->nbss[d];
     /* Unsigned difference: damaged timestamps may lie anywhere in the int64 range. */
-    bool recent = time_us >= f->last_us &&
-                  (uint64_t)time_us - (uint64_t)f->last_us <= FLOW_UNVERIFIED_MAX_US;
+    bool recent =
+        time_us >= f->last_us && (uint64_t)time_us - (uint64_t)f->last_us <= FLOW_UNVERIFIED_MAX_US;
     return recent && f->app == FLOW_APP_SMB && f->smb != NULL && seg->payload_len != 0 &&
            seg->payload_len == seg->payload_wire_len &&
            (seg->flags & (TCP_FLAG_SYN | TCP_FLAG_FIN | TCP_FLAG_RST)) == 0 && rd->started &&

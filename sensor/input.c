@@ -137,8 +137,8 @@ struct input *input_open(const char *path, enum input_kind kind, char *err, size
     return NULL;
 }
 
-bool input_spool(const char *path, char *spooled, size_t spooled_size, char *err,
-                 size_t err_size, const volatile sig_atomic_t *stop)
+bool input_spool(const char *path, char *spooled, size_t spooled_size, char *err, size_t err_size,
+                 const volatile sig_atomic_t *stop)
 {
     spooled[0] = '\0';
     const char *source = strcmp(path, "-") == 0 ? "/dev/stdin" : path;

@@ -69,7 +69,7 @@ struct input *input_open(const char *path, enum input_kind kind, char *err, size
  * NOTE: the copy takes as much disk as the input; pcap on a pipe is read
  * whole before the first packet is dissected.
  */
-bool input_spool(const char *path, char *spooled, size_t spooled_size, char *err,
-                 size_t err_size, const volatile sig_atomic_t *stop);
+bool input_spool(const char *path, char *spooled, size_t spooled_size, char *err, size_t err_size,
+                 const volatile sig_atomic_t *stop);
 
 #endif

@@ -370,8 +370,9 @@ static void on_alert(void *arg, json_t *alert)
     struct run *run = arg;
     if (run->alerts_out != NULL && run->alerts_errno == 0) {
         errno = 0;
-        bool written = json_dumpf(alert, run->alerts_out, JSON_COMPACT | JSON_PRESERVE_ORDER) == 0 &&
-                       fputc('\n', run->alerts_out) != EOF && fflush(run->alerts_out) == 0;
+        bool written =
+            json_dumpf(alert, run->alerts_out, JSON_COMPACT | JSON_PRESERVE_ORDER) == 0 &&
+            fputc('\n', run->alerts_out) != EOF && fflush(run->alerts_out) == 0;
         if (!written) {
             run->alerts_errno = errno != 0 ? errno : EIO;
             fprintf(stderr, "wireaudit: %s: cannot write alerts: %s; later alerts are lost\n",
@@ -843,8 +844,8 @@ int main(int argc, char **argv)
     if (failed != 0 || interrupted || ctr_value("input.errors") != 0) {
         status = EXIT_INPUT_ERRORS;
     }
-    bool events_written = close_output(&events_out, run.cli.events_path, "events",
-                                       pipeline_events_error(pl));
+    bool events_written =
+        close_output(&events_out, run.cli.events_path, "events", pipeline_events_error(pl));
     bool alerts_written =
         close_output(&run.alerts_out, run.cli.alerts_path, "alerts", run.alerts_errno);
     if (!events_written || !alerts_written || !table_written || !report_written) {

@@ -43,13 +43,13 @@ struct batch {
 struct worker {
     pthread_t thread;
     pthread_mutex_t lock;
-    pthread_cond_t ready;   /* a batch was queued, or closing was set */
-    pthread_cond_t space;   /* a batch was consumed */
+    pthread_cond_t ready; /* a batch was queued, or closing was set */
+    pthread_cond_t space; /* a batch was consumed */
     size_t head;
     size_t queued;
-    bool busy;              /* the consumer thread is handling a batch */
+    bool busy; /* the consumer thread is handling a batch */
     bool closing;
-    size_t fill;            /* head + queued, the batch being filled; capture thread only */
+    size_t fill; /* head + queued, the batch being filled; capture thread only */
     struct timespec last_submit;
     struct batch ring[PIPELINE_RING];
 };
@@ -236,8 +236,10 @@ static bool worker_start(struct pipeline *pl)
     int err = pthread_create(&w->thread, NULL, worker_main, pl);
     pthread_sigmask(SIG_SETMASK, &old, NULL);
     if (err != 0) {
-        fprintf(stderr, "wireaudit: cannot start the event thread (%s); consuming events on the "
-                        "capture thread\n", strerror(err));
+        fprintf(stderr,
+                "wireaudit: cannot start the event thread (%s); consuming events on the "
+                "capture thread\n",
+                strerror(err));
         pl->worker = NULL;
         pthread_cond_destroy(&w->space);
         pthread_cond_destroy(&w->ready);

@@ -221,7 +221,17 @@ static uint8_t *build_ipv4_tcp(uint8_t *buf, size_t skew, size_t payload_len)
     for (size_t i = 0; i < payload_len; i++) {
         tcp[20 + i] = (uint8_t)(i * 37 + 11);
     }
-    uint8_t pseudo[12] = {192, 0, 2, 66, 192, 0, 2, 10, 0, 6, (uint8_t)((20 + payload_len) >> 8),
+    uint8_t pseudo[12] = {192,
+                          0,
+                          2,
+                          66,
+                          192,
+                          0,
+                          2,
+                          10,
+                          0,
+                          6,
+                          (uint8_t)((20 + payload_len) >> 8),
                           (uint8_t)(20 + payload_len)};
     uint16_t tcp_sum =
         reference_checksum(reference_sum(tcp, 20 + payload_len, reference_sum(pseudo, 12, 0)));

@@ -101,7 +101,8 @@ static void test_event_grows_past_first_allocation(void **state)
     assert_non_null(copy);
     event_free(ev);
     assert_int_equal(copy->lists[EVENT_DATA].count, 40);
-    assert_string_equal(event_field(copy, "field39"), "value 39 0000000000000000000000000000000000000039");
+    assert_string_equal(event_field(copy, "field39"),
+                        "value 39 0000000000000000000000000000000000000039");
     assert_string_equal(event_get(copy, EVENT_WIRE, "Field0"), "0");
     assert_int_equal(event_set(copy, EVENT_DATA, "Field40", "more"), WA_OK);
     assert_string_equal(event_field(copy, "Field40"), "more");
