@@ -3,8 +3,9 @@
  * flow's reassembled bytes to the SMB or DCE-RPC dissector.
  *
  * All flows are allocated when the table is created. A flow idle for
- * wa_opts.flow_idle_timeout_s of capture time expires. Only a few flows are
- * checked per packet, so the work per packet is bounded. When the table is
+ * wa_opts.flow_idle_timeout_s of capture time expires: when its own next
+ * segment arrives, or earlier in a sweep of the oldest flows that checks only
+ * a few per packet, so the work per packet is bounded. When the table is
  * full, the least recently used flow is evicted. A flow also ends on RST, on
  * FIN in both directions, and at the end of the input. Ending a flow delivers
  * its held segments and frees its dissector state, which emits pending events.
