@@ -158,14 +158,9 @@ static void put_u64(struct event_builder *b, enum event_list list, const char *n
 /* IpPort is text in EventData, as Windows writes every EventData value. */
 static void put_port(struct event_builder *b, uint16_t port)
 {
-    char text[8];
-    char *p = text + sizeof(text);
-    *--p = '\0';
-    do {
-        *--p = (char)('0' + port % 10);
-        port /= 10;
-    } while (port != 0);
-    put(b, EVENT_DATA, "IpPort", p);
+    if (b->ok && event_set_decimal(b->ev, EVENT_DATA, "IpPort", port) != WA_OK) {
+        b->ok = false;
+    }
 }
 
 static void put_status(struct event_builder *b, uint32_t status, bool no_response)

@@ -63,7 +63,7 @@ struct smb_tree {
 /* An open named pipe whose data goes to the DCE-RPC layer. */
 struct smb_pipe {
     bool in_use;
-    struct smb_state *owner; /* the connection whose pipes[] holds this slot */
+    struct smb_state *owner; /* the connection whose pipes[] contains this slot */
     uint8_t file_id[16]; /* SMB2 FileId, or the SMB1 FID in the first two bytes */
     uint64_t session_id;
     uint32_t tree_id;

@@ -2,7 +2,6 @@
 #include "classify.h"
 
 #include <pthread.h>
-#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -11,6 +10,7 @@
 #include "../dissectors/nbss.h"
 #include "counters.h"
 #include "options.h"
+#include "thread.h"
 
 /*
  * Whether the last classify_release() frees the nDPI module. Freeing its many
@@ -95,20 +95,15 @@ static bool ndpi_ready(void)
 /*
  * Starts creating the nDPI module on a helper thread, so that its start-up
  * time overlaps the first packets instead of delaying the first flow that
- * needs classification. Signals stay with the calling thread. Without the
- * thread, the module is created on first need.
+ * needs classification. Without the thread, the module is created on first
+ * need.
  */
 static void ndpi_start_creator(void)
 {
     if (ndpi_creating || !wa_opts.helper_threads || ndpi_module != NULL || ndpi_failed) {
         return;
     }
-    sigset_t all;
-    sigset_t old;
-    sigfillset(&all);
-    pthread_sigmask(SIG_SETMASK, &all, &old);
-    ndpi_creating = pthread_create(&ndpi_creator, NULL, ndpi_creator_main, NULL) == 0;
-    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    ndpi_creating = thread_start(&ndpi_creator, ndpi_creator_main, NULL) == 0;
 }
 
 bool classify_acquire(void)

@@ -115,7 +115,7 @@ static uint32_t arena_put(struct event *ev, const char *s, size_t len)
  * equal under strcmp() or strcasecmp() hash alike, so a lookup compares the
  * text only of fields whose hash matches. The hash covers the length and the
  * first and last eight bytes, which tell field names apart at a fraction of
- * the cost of hashing every byte; names that differ only in between collide
+ * the cost of hashing every byte. Names that differ only in between collide
  * and cost one string compare.
  */
 static uint32_t name_hash(const char *name, size_t *len)
@@ -247,6 +247,14 @@ enum wa_status event_set_hex(struct event *ev, enum event_list list, const char 
     *--p = 'x';
     *--p = '0';
     return field_store(ev, list, name, p, (size_t)(text + sizeof(text) - p), false);
+}
+
+enum wa_status event_set_decimal(struct event *ev, enum event_list list, const char *name,
+                                 uint64_t value)
+{
+    char text[24];
+    char *digits = format_u64(value, text + sizeof(text));
+    return field_store(ev, list, name, digits, (size_t)(text + sizeof(text) - digits), false);
 }
 
 enum wa_status event_set_u64(struct event *ev, enum event_list list, const char *name,

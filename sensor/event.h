@@ -92,6 +92,10 @@ enum wa_status event_setf(struct event *ev, enum event_list list, const char *na
 enum wa_status event_set_hex(struct event *ev, enum event_list list, const char *name,
                              uint64_t value, unsigned min_digits) WA_WARN_UNUSED;
 
+/* Stores an unsigned number as decimal text, as Windows writes EventData numbers ("445"). */
+enum wa_status event_set_decimal(struct event *ev, enum event_list list, const char *name,
+                                 uint64_t value) WA_WARN_UNUSED;
+
 /* Stores an unsigned number written to JSON as a number. */
 enum wa_status event_set_u64(struct event *ev, enum event_list list, const char *name,
                              uint64_t value) WA_WARN_UNUSED;

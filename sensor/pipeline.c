@@ -14,13 +14,13 @@
 
 #include <errno.h>
 #include <pthread.h>
-#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include "counters.h"
 #include "options.h"
+#include "thread.h"
 
 /* Events per batch: one lock round trip per batch rather than per event. */
 #define PIPELINE_BATCH 256
@@ -211,11 +211,9 @@ static void worker_flush_old(struct worker *w)
 }
 
 /*
- * Starts the consumer thread. Signals sent to the process stay with the
- * calling thread. SIGPIPE is left unblocked, because a write to a closed pipe
- * raises it in the writing thread, and it must end the run as it would with
- * one thread. Returns false, leaving the consumers on the calling thread, when
- * the thread cannot be started.
+ * Starts the consumer thread (see thread_start() for its signals). Returns
+ * false, leaving the consumers on the calling thread, when the thread cannot
+ * be started.
  */
 static bool worker_start(struct pipeline *pl)
 {
@@ -228,13 +226,7 @@ static bool worker_start(struct pipeline *pl)
     pthread_cond_init(&w->space, NULL);
     clock_gettime(CLOCK_MONOTONIC_COARSE, &w->last_submit);
     pl->worker = w;
-    sigset_t all;
-    sigset_t old;
-    sigfillset(&all);
-    sigdelset(&all, SIGPIPE);
-    pthread_sigmask(SIG_SETMASK, &all, &old);
-    int err = pthread_create(&w->thread, NULL, worker_main, pl);
-    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    int err = thread_start(&w->thread, worker_main, pl);
     if (err != 0) {
         fprintf(stderr,
                 "wireaudit: cannot start the event thread (%s); consuming events on the "
