@@ -3,7 +3,7 @@
 
 #include <signal.h>
 
-int thread_start(pthread_t *thread, void *(*main)(void *arg), void *arg)
+int thread_start(pthread_t *thread, void *(*start_routine)(void *arg), void *arg)
 {
     sigset_t blocked;
     sigset_t old;
@@ -11,7 +11,7 @@ int thread_start(pthread_t *thread, void *(*main)(void *arg), void *arg)
     sigdelset(&blocked, SIGPIPE);
     /* A new thread inherits the creating thread's mask, which is restored at once. */
     pthread_sigmask(SIG_SETMASK, &blocked, &old);
-    int err = pthread_create(thread, NULL, main, arg);
+    int err = pthread_create(thread, NULL, start_routine, arg);
     pthread_sigmask(SIG_SETMASK, &old, NULL);
     return err;
 }
