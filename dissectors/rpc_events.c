@@ -53,7 +53,7 @@ static void set_caller(struct event *ev, const struct dcerpc_peer *peer, bool su
         }
     }
     set_data(ev, "IpAddress", conn->client_addr);
-    check_set(event_setf(ev, EVENT_DATA, "IpPort", "%u", conn->client_port));
+    check_set(event_set_decimal(ev, EVENT_DATA, "IpPort", conn->client_port));
     set_wire(ev, "ServerAddress", conn->server_addr);
     check_set(event_set_u64(ev, EVENT_WIRE, "ServerPort", conn->server_port));
     if (peer->over_pipe) {

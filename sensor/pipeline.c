@@ -201,11 +201,15 @@ static struct batch *worker_filling(struct worker *w)
 /* Queues a partial batch that has waited PIPELINE_FLUSH_NS or more. */
 static void worker_flush_old(struct worker *w)
 {
+    /* Called after every input step, so the clock is read only when there is something to send. */
+    if (worker_filling(w)->count == 0) {
+        return;
+    }
     struct timespec now;
     clock_gettime(CLOCK_MONOTONIC_COARSE, &now);
     long waited = (long)(now.tv_sec - w->last_submit.tv_sec) * 1000000000L +
                   (now.tv_nsec - w->last_submit.tv_nsec);
-    if (waited >= PIPELINE_FLUSH_NS && worker_filling(w)->count != 0) {
+    if (waited >= PIPELINE_FLUSH_NS) {
         worker_submit(w);
     }
 }
